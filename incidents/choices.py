@@ -1,0 +1,67 @@
+from django.db import models
+
+
+class State(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    ON_HOLD = "on_hold", "On hold"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELED = "canceled", "Canceled"
+
+
+OPEN_STATES = (State.NEW, State.IN_PROGRESS, State.ON_HOLD)
+
+
+class Level(models.TextChoices):
+    """Impact and urgency share one scale."""
+
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, "P1 – Critical"
+    P2 = 2, "P2 – High"
+    P3 = 3, "P3 – Moderate"
+    P4 = 4, "P4 – Low"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web"
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    API = "api", "API"
+    MONITORING = "monitoring", "Monitoring"
+
+
+class HoldReason(models.TextChoices):
+    AWAITING_CALLER = "awaiting_caller", "Awaiting caller"
+    AWAITING_VENDOR = "awaiting_vendor", "Awaiting vendor"
+    AWAITING_CHANGE = "awaiting_change", "Awaiting change"
+    AWAITING_PROBLEM = "awaiting_problem", "Awaiting problem"
+
+
+class ResolutionCode(models.TextChoices):
+    FIXED = "fixed", "Fixed"
+    WORKAROUND = "workaround", "Workaround provided"
+    KNOWN_ERROR = "known_error", "Known error"
+    USER_ERROR = "user_error", "User error / training"
+    NOT_REPRODUCIBLE = "not_reproducible", "Not reproducible"
+    DUPLICATE = "duplicate", "Duplicate"
+
+
+class EntryKind(models.TextChoices):
+    CREATED = "created", "Created"
+    FIELD_CHANGE = "field_change", "Field changed"
+    TRANSITION = "transition", "State changed"
+    ASSIGNMENT = "assignment", "Assigned"
+    ESCALATION = "escalation", "Escalated"
+    NOTIFICATION = "notification", "Manager notified"
+    COMMENT = "comment", "Comment"
+    WORK_NOTE = "work_note", "Work note"
+
+
+# Entries a requester may read: everything but internal work notes.
+PUBLIC_KINDS = [k for k in EntryKind if k != EntryKind.WORK_NOTE]

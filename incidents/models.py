@@ -1,0 +1,238 @@
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.urls import reverse
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from incidents import rules
+from incidents.choices import (
+    OPEN_STATES,
+    Channel,
+    EntryKind,
+    HoldReason,
+    Level,
+    Priority,
+    ResolutionCode,
+    State,
+)
+from itsm.choices import Tier
+from itsm.models import Service, Team
+
+OPEN = Q(state__in=OPEN_STATES)
+DONE = Q(state__in=[State.RESOLVED, State.CLOSED])
+
+
+class Category(models.Model):
+    """Category › subcategory taxonomy (two levels: a subcategory has a parent)."""
+
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="children", limit_choices_to={"parent": None})
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["parent__name", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name",
+                                    nulls_distinct=False),
+        ]
+
+    def __str__(self):
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": "Subcategories cannot have subcategories."})
+
+
+class PriorityMatrix(models.Model):
+    """One cell of the impact × urgency → priority grid."""
+
+    impact = models.CharField(max_length=10, choices=Level)
+    urgency = models.CharField(max_length=10, choices=Level)
+    priority = models.PositiveSmallIntegerField(choices=Priority)
+
+    class Meta:
+        verbose_name = "priority matrix cell"
+        verbose_name_plural = "priority matrix"
+        constraints = [
+            models.UniqueConstraint(fields=["impact", "urgency"], name="priority_matrix_cell"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_impact_display()} impact × {self.get_urgency_display()} urgency"
+
+
+class RoutingRule(models.Model):
+    """Category and/or service → default assignment team; the lowest position that matches wins."""
+
+    position = models.PositiveIntegerField(default=100, db_index=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE)
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.CASCADE)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="routing_rules")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__isnull=False) | Q(service__isnull=False),
+                name="routing_rule_matches_something",
+                violation_error_message="A rule needs a category, a service or both.",
+            ),
+        ]
+
+    def __str__(self):
+        what = " + ".join(str(x) for x in (self.category, self.service) if x)
+        return f"{what} → {self.team}"
+
+
+class Incident(ConcurrentTransitionMixin, models.Model):
+    """An unplanned interruption or degradation of a service, worked through its lifecycle.
+
+    The state only changes through the transitions below, called by `incidents.services`.
+    `version` is bumped on every write so stale edits are refused (optimistic concurrency).
+    """
+
+    number = models.CharField(max_length=16, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="incidents_called")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="incidents_reported")
+    channel = models.CharField(max_length=12, choices=Channel, default=Channel.WEB)
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    subcategory = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    impact = models.CharField(max_length=10, choices=Level, default=Level.MEDIUM)
+    urgency = models.CharField(max_length=10, choices=Level, default=Level.MEDIUM)
+    priority = models.PositiveSmallIntegerField(choices=Priority, default=Priority.P3)
+    priority_override_reason = models.CharField(max_length=300, blank=True,
+                                                help_text="Set when a manager overrode the matrix.")
+    assignment_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="incidents")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="incidents_assigned")
+    escalation_tier = models.PositiveSmallIntegerField(choices=Tier, default=Tier.L1)
+    state = FSMField(max_length=12, choices=State, default=State.NEW, protected=True)
+    hold_reason = models.CharField(max_length=20, choices=HoldReason, blank=True)
+    resolution_code = models.CharField(max_length=20, choices=ResolutionCode, blank=True)
+    resolution_notes = models.TextField(blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    opened_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["priority", "opened_at"]
+        permissions = [
+            ("override_priority", "Can override the computed priority"),
+            ("work_any_incident", "Can work incidents of any team"),
+        ]
+        # Partial indexes serve the queue's views in their default order (priority, age).
+        indexes = [
+            models.Index(fields=["priority", "opened_at"], condition=OPEN, name="inc_open_prio"),
+            models.Index(fields=["assignment_team", "priority", "opened_at"], condition=OPEN,
+                         name="inc_open_team_prio"),
+            models.Index(fields=["assignee", "priority", "opened_at"], condition=OPEN,
+                         name="inc_open_assignee_prio"),
+            models.Index(fields=["priority", "opened_at"], condition=OPEN & Q(assignee=None),
+                         name="inc_open_unassigned_prio"),
+            models.Index(fields=["-resolved_at"], condition=DONE, name="inc_recently_resolved"),
+            models.Index(fields=["caller", "-opened_at"], name="inc_caller"),
+            models.Index(fields=["-opened_at"], name="inc_opened"),
+            models.Index(fields=["state", "resolved_at"], name="inc_state_resolved"),
+            # Free-text search on the title with ILIKE '%…%' needs a trigram index.
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="inc_title_trgm"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("incidents:detail", args=[self.number])
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    # Transitions change only this row's fields; services save, log and notify.
+    @transition(state, source=State.NEW, target=State.IN_PROGRESS, permission=rules.can_work)
+    def acknowledge(self, *, at):
+        self.acknowledged_at = self.acknowledged_at or at
+
+    @transition(state, source=State.IN_PROGRESS, target=State.ON_HOLD, permission=rules.can_work)
+    def hold(self, *, reason: HoldReason):
+        self.hold_reason = reason
+
+    @transition(state, source=State.ON_HOLD, target=State.IN_PROGRESS, permission=rules.can_work)
+    def resume(self):
+        self.hold_reason = ""
+
+    @transition(state, source=State.IN_PROGRESS, target=State.RESOLVED, permission=rules.can_work)
+    def resolve(self, *, at, code: ResolutionCode, notes: str):
+        self.resolved_at = at
+        self.resolution_code = code
+        self.resolution_notes = notes
+
+    @transition(state, source=State.RESOLVED, target=State.CLOSED,
+                permission=rules.can_work_or_is_caller)
+    def close(self, *, at):
+        self.closed_at = at
+
+    @transition(state, source=State.RESOLVED, target=State.IN_PROGRESS,
+                permission=rules.can_work_or_is_caller)
+    def reopen(self):
+        self.reopen_count += 1
+        self.resolved_at = None
+        self.resolution_code = ""
+        self.resolution_notes = ""
+
+    @transition(state, source=OPEN_STATES, target=State.CANCELED, permission=rules.can_work)
+    def cancel(self, *, at, reason: str):
+        self.closed_at = at
+        self.cancel_reason = reason
+        self.hold_reason = ""
+
+
+class TimelineEntry(models.Model):
+    """One append-only line of an incident's history: who did what, when, from what to what."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=16, choices=EntryKind)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, help_text="Empty for the system.")
+    at = models.DateTimeField(db_index=True)
+    field = models.CharField(max_length=40, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "timeline entries"
+        indexes = [models.Index(fields=["incident", "at", "id"], name="timeline_incident_at")]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Timeline entries are append-only.")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind != EntryKind.WORK_NOTE

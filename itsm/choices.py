@@ -1,0 +1,25 @@
+from django.db import models
+
+
+class Tier(models.IntegerChoices):
+    L1 = 1, "L1 – service desk"
+    L2 = 2, "L2 – specialists"
+    L3 = 3, "L3 – engineering / vendor"
+
+
+class Criticality(models.IntegerChoices):
+    """Business criticality of a service; mission-critical services raise incident priority."""
+
+    MISSION_CRITICAL = 1, "Mission critical"
+    BUSINESS_CRITICAL = 2, "Business critical"
+    BUSINESS_OPERATIONAL = 3, "Business operational"
+    ADMINISTRATIVE = 4, "Administrative"
+
+
+class Role(models.TextChoices):
+    """The four roles, each a Django group created by a data migration."""
+
+    REQUESTER = "Requester"
+    AGENT = "Agent"
+    MANAGER = "Manager"
+    ADMIN = "Admin"

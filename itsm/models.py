@@ -1,0 +1,103 @@
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from itsm.choices import Criticality, Role, Tier
+
+TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+
+
+class User(AbstractUser):
+    """A person: requester, agent, manager or admin (by group)."""
+
+    time_zone = models.CharField(max_length=64, blank=True, choices=TIME_ZONE_CHOICES,
+                                 help_text="Times are shown in this zone; empty = site default.")
+    phone = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    def has_role(self, role: Role) -> bool:
+        return self.is_superuser or self.groups.filter(name=role).exists()
+
+    @property
+    def is_agent(self) -> bool:
+        """Agents, managers and admins work tickets; requesters only see their own."""
+        return self.has_perm("incidents.view_incident")
+
+
+class Team(models.Model):
+    """An assignment group, placed in an escalation tier with an optional next tier."""
+
+    name = models.CharField(max_length=100, unique=True)
+    email = models.EmailField(blank=True, help_text="Shared mailbox for notifications.")
+    members = models.ManyToManyField(User, related_name="teams", blank=True)
+    manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="managed_teams")
+    tier = models.PositiveSmallIntegerField(choices=Tier, default=Tier.L1)
+    next_tier = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="previous_tiers",
+                                  help_text="Functional escalation goes to this team.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Service(models.Model):
+    """A business service or configuration item that incidents affect."""
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="services")
+    criticality = models.PositiveSmallIntegerField(choices=Criticality,
+                                                   default=Criticality.BUSINESS_OPERATIONAL)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Notification(models.Model):
+    """An outbound message, written in the same transaction as the event that caused it.
+
+    Delivery claims the row with compare-and-set on `sent_at`, so each is sent once even when
+    the delivery task runs twice or on two workers.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        # The delivery sweep looks only at unsent rows.
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(sent_at=None),
+                                name="notification_unsent")]
+
+    def __str__(self):
+        return f"{self.subject} → {self.recipient}"
+
+
+class Heartbeat(models.Model):
+    """Last time a background process proved it was alive (the worker runs the beat's ping)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

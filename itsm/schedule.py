@@ -1,0 +1,24 @@
+"""The beat schedule, defined here and upserted by name after every migrate (never recreated)."""
+
+BEAT_SCHEDULE = {
+    "incidents: auto-close resolved incidents": {
+        "task": "incidents.tasks.auto_close_resolved",
+        "every_seconds": 15 * 60,
+    },
+    "service desk: heartbeat": {
+        "task": "itsm.tasks.heartbeat",
+        "every_seconds": 60,
+    },
+}
+
+
+def sync_beat_schedule(**kwargs) -> None:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    for name, entry in BEAT_SCHEDULE.items():
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=entry["every_seconds"], period=IntervalSchedule.SECONDS
+        )
+        PeriodicTask.objects.update_or_create(
+            name=name, defaults={"task": entry["task"], "interval": interval}
+        )

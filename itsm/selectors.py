@@ -1,0 +1,24 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from itsm.models import Heartbeat
+
+STALE_AFTER = timedelta(minutes=3)
+
+
+def background_status() -> dict:
+    """When beat last sent the heartbeat and when a worker last ran it."""
+    from django_celery_beat.models import PeriodicTask
+
+    now = timezone.now()
+    worker = Heartbeat.objects.filter(name="worker").values_list("seen_at", flat=True).first()
+    beat = (PeriodicTask.objects.filter(task="itsm.tasks.heartbeat")
+            .values_list("last_run_at", flat=True).first())
+
+    def describe(seen):
+        if seen is None:
+            return {"alive": False, "last_seen": None}
+        return {"alive": now - seen < STALE_AFTER, "last_seen": seen.isoformat()}
+
+    return {"worker": describe(worker), "beat": describe(beat)}
