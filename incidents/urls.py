@@ -1,2 +1,25 @@
+from django.urls import path, register_converter
+
+from incidents import views
+
+
+class NumberConverter:
+    regex = r"INC\d{7,}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(NumberConverter, "incident")
+
 app_name = "incidents"
-urlpatterns = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("new/", views.new, name="new"),
+    path("new/priority/", views.priority_preview, name="priority-preview"),
+    path("<incident:number>/", views.detail, name="detail"),
+    path("<incident:number>/<slug:action>/", views.act, name="act"),
+]

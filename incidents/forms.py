@@ -1,0 +1,123 @@
+"""Forms of the browser UI; each hands clean data to one service function."""
+
+from django import forms
+
+from incidents.choices import Channel, HoldReason, Level, Priority, ResolutionCode
+from incidents.models import Category
+from itsm.exceptions import InvalidInput
+from itsm.models import Service, Team, User
+
+
+class GroupedCategoryField(forms.ModelChoiceField):
+    """Subcategories grouped under their category in the select."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Category.objects.filter(active=True, parent__isnull=False)
+                         .select_related("parent").order_by("parent__name", "name"), **kwargs)
+
+    def label_from_instance(self, obj):
+        return obj.name
+
+    @property
+    def choices(self):
+        groups: dict[str, list] = {}
+        for category in self.queryset:
+            groups.setdefault(category.parent.name, []).append((category.pk, category.name))
+        return [("", "—"), *groups.items()]
+
+    @choices.setter
+    def choices(self, value):  # ModelChoiceField sets it; the grouped list is derived instead
+        pass
+
+
+class ServiceErrorsMixin:
+    """Show a service's InvalidInput on the matching fields, or above the form."""
+
+    def add_service_errors(self, error: InvalidInput) -> None:
+        if not error.field_errors:
+            self.add_error(None, error.message)
+        for name, messages in error.field_errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class VersionedForm(ServiceErrorsMixin, forms.Form):
+    """Carries the version the user saw, so a stale submission is refused (409)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class IncidentForm(ServiceErrorsMixin, forms.Form):
+    """Intake and edit: only the essentials; priority follows from impact × urgency."""
+
+    title = forms.CharField(max_length=200, widget=forms.TextInput(
+        attrs={"placeholder": "What is broken, for whom? e.g. 'VPN drops every 10 minutes'",
+               "autofocus": True}))
+    description = forms.CharField(required=False, widget=forms.Textarea(
+        attrs={"rows": 4, "placeholder": "Symptoms, error messages, since when, who is affected"}))
+    caller = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False,
+                                    help_text="The affected person; empty means you.")
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(active=True, parent=None), required=False)
+    subcategory = GroupedCategoryField(required=False)
+    impact = forms.ChoiceField(choices=Level.choices, initial=Level.MEDIUM,
+                               help_text="How many people or how much of the business")
+    urgency = forms.ChoiceField(choices=Level.choices, initial=Level.MEDIUM,
+                                help_text="How soon it hurts")
+
+    def __init__(self, *args, agent: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not agent:  # requesters log for themselves, through the web
+            del self.fields["caller"]
+            del self.fields["channel"]
+
+    def clean(self):
+        data = super().clean()
+        sub, category = data.get("subcategory"), data.get("category")
+        if sub is not None and category is None:
+            data["category"] = sub.parent
+        elif sub is not None and sub.parent_id != category.pk:
+            self.add_error("subcategory", f"{sub.name} is not part of {category}.")
+        return data
+
+
+class EditForm(IncidentForm, VersionedForm):
+    pass
+
+
+class HoldForm(VersionedForm):
+    reason = forms.ChoiceField(choices=HoldReason.choices)
+
+
+class ResolveForm(VersionedForm):
+    code = forms.ChoiceField(label="Resolution code",
+                             choices=[("", "Choose…"), *ResolutionCode.choices])
+    notes = forms.CharField(label="Resolution notes", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReasonForm(VersionedForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OptionalReasonForm(VersionedForm):
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AssignForm(VersionedForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.filter(active=True))
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True, teams__isnull=False).distinct(),
+        required=False, empty_label="— anyone in the team —")
+
+
+class PriorityForm(VersionedForm):
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int)
+    reason = forms.CharField(max_length=300)
+
+
+class CommentForm(ServiceErrorsMixin, forms.Form):
+    body = forms.CharField(label="", widget=forms.Textarea(
+        attrs={"rows": 3, "placeholder": "Write a comment…"}))
+    internal = forms.BooleanField(required=False, label="Internal work note (agents only)")

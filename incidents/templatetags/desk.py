@@ -1,0 +1,58 @@
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+STATE_STYLE = {
+    "new": "text-bg-info",
+    "in_progress": "text-bg-primary",
+    "on_hold": "text-bg-warning",
+    "resolved": "text-bg-success",
+    "closed": "text-bg-secondary",
+    "canceled": "text-bg-dark",
+}
+
+
+@register.simple_tag
+def priority_badge(incident_or_priority, label=None):
+    """P1–P4 as a coloured badge; the full label in the tooltip."""
+    priority = getattr(incident_or_priority, "priority", incident_or_priority)
+    if label is None and hasattr(incident_or_priority, "get_priority_display"):
+        label = incident_or_priority.get_priority_display()
+    return format_html('<span class="badge prio prio-{0}" title="{1}">P{0}</span>', priority,
+                       label or f"P{priority}")
+
+
+@register.simple_tag
+def state_badge(incident):
+    return format_html('<span class="badge {} state-badge" data-state="{}">{}</span>',
+                       STATE_STYLE.get(incident.state, "text-bg-light"), incident.state,
+                       incident.get_state_display())
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field, label):
+    """A column header that sorts by `field`, toggling direction on a second click."""
+    request = context["request"]
+    current = request.GET.get("ordering", "")
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["ordering"] = f"-{field}" if current == field else field
+    arrow = " ▲" if current == field else " ▼" if current == f"-{field}" else ""
+    return format_html('<a class="sort-link" href="?{}">{}{}</a>', params.urlencode(), label,
+                       arrow)
+
+
+@register.simple_tag
+def field_control(bound_field):
+    """Render a form field with Bootstrap classes and its invalid state."""
+    input_type = getattr(bound_field.field.widget, "input_type", "")
+    base = {"checkbox": "form-check-input", "select": "form-select"}.get(input_type,
+                                                                      "form-control")
+    css = f"{base} is-invalid" if bound_field.errors else base
+    return bound_field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)

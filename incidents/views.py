@@ -1,0 +1,237 @@
+"""Browser pages for incidents: queue, intake and detail. Thin: forms in, services do the work."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from incidents import forms, rules, selectors, services
+from incidents.choices import Level
+from incidents.filters import IncidentFilter, View
+from incidents.models import Incident
+from itsm.exceptions import Conflict, Forbidden, InvalidInput
+from itsm.models import Service
+
+
+def render_page(request, template: str, context: dict, *, partial: str | None = None,
+                status: int = 200) -> HttpResponse:
+    """The whole page, or only `partial` of it when htmx asks; caches keep the two apart."""
+    if partial and request.htmx and not request.htmx.boosted:
+        template = f"{template}#{partial}"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _incident_or_404(request, number: str) -> Incident:
+    try:
+        return selectors.incident_detail(user=request.user, number=number.upper())
+    except Incident.DoesNotExist as exc:
+        raise Http404(f"No incident {number} that you can see.") from exc
+
+
+# --- queue -----------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def queue(request):
+    """The incident queue: saved views, filters, sorting, pages; refreshes itself."""
+    agent = rules.is_agent(request.user)
+    params = request.GET.copy()
+    if not agent:
+        params["view"] = View.ALL  # requesters only ever see their own incidents
+    elif not params.get("view"):
+        params["view"] = View.TEAMS if rules.team_ids(request.user) else View.OPEN
+    filterset = IncidentFilter(params, queryset=selectors.incident_list(request.user),
+                               request=request)
+    for name in ("team", "assignee", "service", "category"):
+        filterset.form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+    try:
+        page_number = int(request.GET.get("page", 1))
+    except ValueError:
+        page_number = 1
+    if filterset.is_valid():
+        page = selectors.paginate(filterset.qs, page=page_number)
+    else:
+        page = selectors.paginate(Incident.objects.none(), page=1)
+    context = {"filter": filterset, "page": page, "views": View.CHOICES,
+               "current_view": params["view"], "agent": agent}
+    return render_page(request, "incidents/queue.html", context, partial="results")
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new(request):
+    """Log a new incident with only the essential fields."""
+    agent = rules.is_agent(request.user)
+    form = forms.IncidentForm(request.POST or None, agent=agent)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in {"caller", "channel"}}
+        if agent:
+            data.update(caller=form.cleaned_data["caller"], channel=form.cleaned_data["channel"])
+        try:
+            incident = services.incident_create(by=request.user, **data)
+        except InvalidInput as exc:
+            form.add_service_errors(exc)
+        else:
+            routed = f", assigned to {incident.assignment_team}" if incident.assignment_team else ""
+            messages.success(request, f"{incident.number} logged as "
+                                      f"{incident.get_priority_display()}{routed}.")
+            return redirect(incident)
+    status = 400 if form.errors else 200
+    return render_page(request, "incidents/new.html", {"form": form}, partial="form",
+                       status=status)
+
+
+@login_required
+@require_GET
+def priority_preview(request):
+    """The priority the matrix gives for the chosen impact, urgency and service."""
+    impact = request.GET.get("impact") if request.GET.get("impact") in Level.values else "medium"
+    urgency = request.GET.get("urgency") if request.GET.get("urgency") in Level.values else "medium"
+    service = Service.objects.filter(pk=request.GET.get("service") or None).first() \
+        if (request.GET.get("service") or "").isdigit() else None
+    priority = services.priority_for(impact=impact, urgency=urgency, service=service)
+    return render(request, "incidents/new.html#priority-preview",
+                  {"priority": priority, "service": service})
+
+
+# --- detail and actions ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a user can do on the detail page: its form and the service it calls."""
+
+    label: str
+    form: type | None
+    run: Callable  # (incident, by, version, data) -> object
+
+
+def _transition(name):
+    def run(incident, by, version, data):
+        return services.TRANSITIONS[name](incident=incident, by=by, version=version, **data)
+    return run
+
+
+ACTIONS: dict[str, Action] = {
+    "acknowledge": Action("Start work", forms.VersionedForm, _transition("acknowledge")),
+    "hold": Action("Put on hold", forms.HoldForm, _transition("hold")),
+    "resume": Action("Resume work", forms.VersionedForm, _transition("resume")),
+    "resolve": Action("Resolve", forms.ResolveForm, _transition("resolve")),
+    "close": Action("Close", forms.VersionedForm, _transition("close")),
+    "reopen": Action("Reopen", forms.OptionalReasonForm, _transition("reopen")),
+    "cancel": Action("Cancel incident", forms.ReasonForm, _transition("cancel")),
+    "assign": Action("Reassign", forms.AssignForm,
+                     lambda i, by, v, d: services.incident_assign(incident=i, by=by, version=v,
+                                                                  **d)),
+    "assign_to_me": Action("Assign to me", forms.VersionedForm,
+                           lambda i, by, v, d: services.incident_assign_to_me(
+                               incident=i, by=by, version=v)),
+    "escalate": Action("Escalate to next tier", forms.ReasonForm,
+                       lambda i, by, v, d: services.incident_escalate(incident=i, by=by,
+                                                                      version=v, **d)),
+    "notify_manager": Action("Notify manager", forms.ReasonForm,
+                             lambda i, by, v, d: services.incident_notify_manager(
+                                 incident=i, by=by, **d)),
+    "priority": Action("Override priority", forms.PriorityForm,
+                       lambda i, by, v, d: services.incident_override_priority(
+                           incident=i, by=by, version=v, **d)),
+    "edit": Action("Save changes", forms.EditForm,
+                   lambda i, by, v, d: services.incident_update(incident=i, by=by, version=v,
+                                                                **d)),
+    "comment": Action("Add", forms.CommentForm,
+                      lambda i, by, v, d: services.incident_comment(incident=i, by=by, **d)),
+}
+
+
+def _detail_context(request, incident: Incident, *, bound: dict | None = None,
+                    open_panel: str = "") -> dict:
+    """Everything the detail page shows; `bound` replaces a form that has errors."""
+    user = request.user
+    can_work = rules.can_work(incident, user)
+    transitions = [t.name for t in incident.get_available_user_state_transitions(user)]
+    version = {"version": incident.version}
+    edit_initial = {**version, **{f: getattr(incident, f) for f in services.EDITABLE_FIELDS}}
+    panel_forms = {
+        "hold": forms.HoldForm(initial=version),
+        "resolve": forms.ResolveForm(initial=version),
+        "reopen": forms.OptionalReasonForm(initial=version),
+        "cancel": forms.ReasonForm(initial=version),
+        "assign": forms.AssignForm(initial={**version, "team": incident.assignment_team_id,
+                                            "assignee": incident.assignee_id}),
+        "escalate": forms.ReasonForm(initial=version),
+        "notify_manager": forms.ReasonForm(initial=version),
+        "priority": forms.PriorityForm(initial={**version, "priority": incident.priority}),
+        "edit": forms.EditForm(initial=edit_initial),
+        "comment": forms.CommentForm(),
+    }
+    panel_forms.update(bound or {})
+    team = incident.assignment_team
+    return {
+        "incident": incident,
+        "timeline": selectors.timeline_for(incident=incident, user=user),
+        "agent": rules.is_agent(user),
+        "can_work": can_work,
+        "transitions": [(name, ACTIONS[name].label) for name in ACTIONS if name in transitions],
+        "forms": panel_forms,
+        "open_panel": open_panel,
+        "can_escalate": can_work and incident.is_open and team is not None
+        and team.next_tier_id is not None,
+        "can_notify_manager": rules.is_agent(user) and team is not None
+        and team.manager_id is not None,
+        "can_take": can_work and incident.is_open and incident.assignee_id != user.pk,
+        "can_override_priority": rules.can_override_priority(user) and incident.is_open,
+    }
+
+
+@login_required
+@require_GET
+def detail(request, number):
+    """One incident: header, actions this user may take now, details and the timeline."""
+    incident = _incident_or_404(request, number)
+    return render_page(request, "incidents/detail.html", _detail_context(request, incident),
+                       partial="incident")
+
+
+@login_required
+@require_POST
+def act(request, number, action):
+    """Run one action from the detail page; re-render the incident in place (or redirect)."""
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    incident = _incident_or_404(request, number)
+    spec = ACTIONS[action]
+    form = spec.form(request.POST, **({"agent": rules.is_agent(request.user)}
+                                       if spec.form is forms.EditForm else {}))
+    status, bound, open_panel = 200, {}, ""
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version", None)
+        try:
+            spec.run(incident, request.user, version, data)
+        except InvalidInput as exc:
+            form.add_service_errors(exc)
+        except (Conflict, Forbidden) as exc:
+            status = exc.status
+            messages.error(request, exc.message)
+        else:
+            if not request.htmx:
+                messages.success(request, f"{incident.number}: {spec.label.lower()} — done.")
+                return redirect(incident)
+    if form.errors:
+        status, bound, open_panel = 400, {action: form}, action
+    incident = _incident_or_404(request, number)  # fresh: what everyone now sees
+    context = _detail_context(request, incident, bound=bound, open_panel=open_panel)
+    response = render_page(request, "incidents/detail.html", context, partial="incident",
+                           status=status)
+    if status == 200:
+        trigger_client_event(response, "incident-changed", {"number": incident.number})
+    return response
