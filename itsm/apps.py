@@ -8,6 +8,10 @@ class ItsmConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from itsm.roles import sync_roles
         from itsm.schedule import sync_beat_schedule
 
+        # Also after a flush (transactional tests), which empties these tables. Roles run after
+        # every app's signal, as each app's permissions only exist once its own signal ran.
+        post_migrate.connect(sync_roles, dispatch_uid="itsm.sync_roles")
         post_migrate.connect(sync_beat_schedule, sender=self)

@@ -1,0 +1,36 @@
+"""The four roles as groups with their permissions.
+
+Applied by the data migration itsm/0002 and again after every migrate or flush (post_migrate),
+so a fresh or flushed database always has them.
+"""
+
+from django.apps import apps as global_apps
+
+VIEW_CONFIG = ["view_team", "view_service", "view_category", "view_routingrule",
+               "view_prioritymatrix"]
+AGENT = ["view_incident", "add_incident", "change_incident", "view_timelineentry",
+         "add_timelineentry", "view_user", *VIEW_CONFIG]
+ROLES = {
+    "Requester": ["add_incident"],
+    "Agent": AGENT,
+    "Manager": [*AGENT, "override_priority", "work_any_incident", "change_team"],
+    # Admins configure the desk in the Django admin (they also need is_staff).
+    "Admin": None,
+}
+ADMIN_APPS = ["auth", "itsm", "incidents", "problems", "oncall", "django_celery_beat",
+              "authtoken"]
+
+
+def sync_roles(apps=global_apps, **kwargs) -> None:
+    """Create the groups if missing and give each exactly its permissions."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        if codenames is None:
+            perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+        else:
+            perms = Permission.objects.filter(
+                codename__in=codenames, content_type__app_label__in=["itsm", "incidents"]
+            )
+        group.permissions.set(perms)
