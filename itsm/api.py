@@ -1,24 +1,44 @@
-"""Shared API plumbing: the one exception handler that maps app errors to HTTP."""
+"""Shared API plumbing: the one exception handler, a pagination without a full COUNT(*), and
+read-only endpoints for the core configuration (teams, services)."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django_fsm import ConcurrentTransition
-from rest_framework import exceptions, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from incidents.selectors import COUNT_CAP
 from itsm.exceptions import ServiceError
+from itsm.models import Service, Team
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer (documented in the schema)."""
+
+    message = serializers.CharField()
+    field_errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+def _error(message: str, field_errors: dict | None = None, *, status_code: int) -> Response:
+    set_rollback()
+    return Response({"message": message, "field_errors": field_errors or {}}, status=status_code)
 
 
 def exception_handler(exc, context):
     """Every error answers `{"message": …, "field_errors": {…}}` with the right status."""
     if isinstance(exc, ServiceError):
-        return Response({"message": exc.message, "field_errors": exc.field_errors},
-                        status=exc.status)
+        return _error(exc.message, exc.field_errors, status_code=exc.status)
     if isinstance(exc, ConcurrentTransition):
-        return Response({"message": "Someone else changed this record first; reload it.",
-                         "field_errors": {}}, status=status.HTTP_409_CONFLICT)
+        return _error("Someone else changed this record first; reload it.",
+                      status_code=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict")
                                          else exc.messages)
@@ -30,9 +50,100 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         errors = response.data if isinstance(response.data, dict) else {"non_field_errors":
                                                                          response.data}
-        first = next(iter(errors.items()), ("", [""]))
-        message = f"{first[0]}: {first[1][0] if isinstance(first[1], list) else first[1]}"
-        response.data = {"message": f"Invalid input ({message}).", "field_errors": errors}
+        name, problems = next(iter(errors.items()), ("", [""]))
+        first = problems[0] if isinstance(problems, list) and problems else problems
+        response.data = {"message": f"Invalid input ({name}: {first}).", "field_errors": errors}
     else:
         response.data = {"message": str(getattr(exc, "detail", exc)), "field_errors": {}}
     return response
+
+
+# --- pagination ------------------------------------------------------------------------------
+
+
+class CappedCountPagination(LimitOffsetPagination):
+    """limit/offset pages that never count more than COUNT_CAP + 1 rows.
+
+    One query fetches the page plus one row (that row says whether there is a next page); the
+    count is only queried when it cannot be read off the page, and then capped, so a list over a
+    million rows costs two cheap queries. `count_capped` true means "at least `count`".
+    """
+
+    default_limit = 50
+    max_limit = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        rows = list(queryset[self.offset: self.offset + self.limit + 1])
+        self.has_next = len(rows) > self.limit
+        rows = rows[: self.limit]
+        if not self.has_next and (rows or self.offset == 0):
+            self.count, self.count_capped = self.offset + len(rows), False
+        else:
+            counted = queryset.order_by()[: COUNT_CAP + 1].count()
+            self.count_capped = counted > COUNT_CAP
+            self.count = COUNT_CAP if self.count_capped else counted
+        return rows
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        url = replace_query_param(self.request.build_absolute_uri(), self.limit_query_param,
+                                  self.limit)
+        return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+
+    def get_paginated_response(self, data):
+        return Response({
+            "count": self.count,
+            "count_capped": self.count_capped,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": data,
+        })
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"True when there are more than {COUNT_CAP} rows; `count` is then "
+                           "a lower bound.",
+        }
+        response["required"].append("count_capped")
+        return response
+
+
+# --- core configuration (read-only) ----------------------------------------------------------
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "email", "tier", "next_tier", "manager", "members", "active"]
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "name", "description", "owner_team", "criticality", "active"]
+
+
+@extend_schema(tags=["configuration"])
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    """Assignment groups, their tier, manager and members."""
+
+    queryset = Team.objects.prefetch_related("members")
+    serializer_class = TeamSerializer
+    pagination_class = CappedCountPagination
+    filterset_fields = ["active", "tier"]
+
+
+@extend_schema(tags=["configuration"])
+class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Business services (configuration items) that incidents affect."""
+
+    queryset = Service.objects.all()
+    serializer_class = ServiceSerializer
+    pagination_class = CappedCountPagination
+    filterset_fields = ["active", "owner_team", "criticality"]

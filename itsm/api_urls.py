@@ -1,5 +1,15 @@
-from django.urls import include, path
+"""The /api/v1/ router: core configuration plus every app's routes, under one browsable root."""
 
-urlpatterns = [
-    path("", include("incidents.api.urls")),
-]
+from rest_framework.routers import DefaultRouter
+
+from incidents.api.urls import router as incidents_router
+from itsm.api import ServiceViewSet, TeamViewSet
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("teams", TeamViewSet, basename="team")
+router.register("services", ServiceViewSet, basename="service")
+router.registry.extend(incidents_router.registry)
+
+urlpatterns = router.urls

@@ -1,1 +1,11 @@
-urlpatterns = []
+"""Incident routes; `itsm.api_urls` merges them into the one /api/v1/ router."""
+
+from rest_framework.routers import SimpleRouter
+
+from incidents.api.views import CategoryViewSet, IncidentViewSet
+
+router = SimpleRouter()
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("categories", CategoryViewSet, basename="category")
+
+urlpatterns = router.urls

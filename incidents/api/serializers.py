@@ -1,0 +1,180 @@
+"""API shapes for incidents: the incident itself, edits, action inputs and the timeline.
+
+Serializers only parse and present; every write goes through `incidents.services`.
+"""
+
+from rest_framework import serializers
+
+from incidents.choices import Channel, EntryKind, HoldReason, ResolutionCode
+from incidents.models import Category, Incident, TimelineEntry
+from itsm.models import Service, Team, User
+
+LIFECYCLE_FIELDS = ["state", "hold_reason", "resolution_code", "resolution_notes", "cancel_reason",
+                    "opened_at", "acknowledged_at", "resolved_at", "closed_at", "updated_at",
+                    "reopen_count", "escalation_tier"]
+
+
+def _users():
+    return User.objects.filter(is_active=True)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """An incident as the API shows it; also the input for creating one.
+
+    The state and every lifecycle timestamp are read-only: they change through the transition
+    endpoints only. `available_transitions` lists what the requesting user may do now.
+    """
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail",
+                                               lookup_field="number")
+    caller = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.filter(active=True),
+                                                 required=False, allow_null=True)
+    assignment_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(active=True),
+                                                         required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False,
+                                                  allow_null=True)
+    caller_name = serializers.CharField(source="caller", read_only=True)
+    service_name = serializers.CharField(source="service", read_only=True, default=None)
+    assignment_team_name = serializers.CharField(source="assignment_team", read_only=True,
+                                                 default=None)
+    assignee_name = serializers.CharField(source="assignee", read_only=True, default=None)
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    priority_display = serializers.CharField(source="get_priority_display", read_only=True)
+    available_transitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = ["url", "number", "title", "description", "caller", "caller_name",
+                  "reported_by", "channel", "service", "service_name", "category", "subcategory",
+                  "impact", "urgency", "priority", "priority_display", "priority_override_reason",
+                  "assignment_team", "assignment_team_name", "assignee", "assignee_name",
+                  "state_display", *LIFECYCLE_FIELDS, "version", "available_transitions"]
+        read_only_fields = ["number", "reported_by", "priority", "priority_override_reason",
+                            *LIFECYCLE_FIELDS, "version"]
+
+    def get_available_transitions(self, incident) -> list[str]:
+        user = self.context["request"].user
+        return [t.name for t in incident.get_available_user_state_transitions(user)]
+
+
+class IncidentUpdateSerializer(serializers.ModelSerializer):
+    """An edit of the descriptive fields, optionally with a manager's priority override.
+
+    Send `version` (or an `If-Match` header) with the version you read: a stale edit gets 409.
+    """
+
+    caller = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False)
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.filter(active=True),
+                                                 required=False, allow_null=True)
+    priority_override_reason = serializers.CharField(max_length=300, required=False)
+    version = serializers.IntegerField(min_value=1, required=False)
+
+    class Meta:
+        model = Incident
+        fields = ["title", "description", "caller", "channel", "service", "category",
+                  "subcategory", "impact", "urgency", "priority", "priority_override_reason",
+                  "version"]
+        extra_kwargs = {"priority": {"required": False}}
+
+    def validate(self, attrs):
+        priority = attrs.get("priority")
+        if priority is not None and priority == self.instance.priority:
+            attrs.pop("priority")  # a round-tripped value is not an override
+        elif priority is not None and not attrs.get("priority_override_reason"):
+            raise serializers.ValidationError(
+                {"priority_override_reason": ["Say why the priority is overridden."]}
+            )
+        if "priority" not in attrs:
+            attrs.pop("priority_override_reason", None)
+        return attrs
+
+
+# --- action inputs ---------------------------------------------------------------------------
+
+
+class VersionInput(serializers.Serializer):
+    """Optional optimistic-concurrency guard shared by every action."""
+
+    version = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text="The version you read; if the incident changed since, the answer is 409.",
+    )
+
+
+class HoldInput(VersionInput):
+    reason = serializers.ChoiceField(choices=HoldReason.choices)
+
+
+class ResolveInput(VersionInput):
+    code = serializers.ChoiceField(choices=ResolutionCode.choices)
+    notes = serializers.CharField()
+
+
+class CloseInput(VersionInput):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReopenInput(VersionInput):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonInput(VersionInput):
+    """Cancel and escalate: a reason is required."""
+
+    reason = serializers.CharField()
+
+
+class NotifyManagerInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="What the manager should know.")
+
+
+class AssignInput(VersionInput):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(active=True),
+                                              required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False,
+                                                  allow_null=True)
+
+    def validate(self, attrs):
+        if attrs.get("team") is None and attrs.get("assignee") is None:
+            raise serializers.ValidationError({"team": ["Choose a team or an assignee."]})
+        return attrs
+
+
+class CommentInput(serializers.Serializer):
+    body = serializers.CharField()
+    internal = serializers.BooleanField(
+        default=False, help_text="An internal work note, hidden from the caller (agents only)."
+    )
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    """One line of an incident's history."""
+
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    actor_name = serializers.SerializerMethodField()
+    internal = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "kind", "kind_display", "actor", "actor_name", "at", "field",
+                  "old_value", "new_value", "body", "internal"]
+        read_only_fields = fields
+
+    def get_actor_name(self, entry) -> str:
+        return str(entry.actor) if entry.actor_id else "System"
+
+    def get_internal(self, entry) -> bool:
+        return entry.kind == EntryKind.WORK_NOTE
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "parent", "full_name", "active"]
