@@ -65,6 +65,8 @@ class IncidentFilter(filters.FilterSet):
         fields = ["view", "q", "state", "priority", "team", "assignee", "service", "category"]
 
     def filter_view(self, queryset, name, value):
+        if NUMBER.match((self.form.cleaned_data.get("q") or "").strip()):
+            return queryset  # looking up a number finds it whatever the view
         user = self.request.user
         if value == View.MINE:
             return queryset.filter(assignee=user, state__in=OPEN_STATES)

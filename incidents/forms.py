@@ -1,6 +1,7 @@
 """Forms of the browser UI; each hands clean data to one service function."""
 
 from django import forms
+from django.utils.choices import CallableChoiceIterator
 
 from incidents.choices import Channel, HoldReason, Level, Priority, ResolutionCode
 from incidents.models import Category
@@ -18,12 +19,15 @@ class GroupedCategoryField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name
 
-    @property
-    def choices(self):
+    def _grouped(self):
         groups: dict[str, list] = {}
         for category in self.queryset:
             groups.setdefault(category.parent.name, []).append((category.pk, category.name))
         return [("", "—"), *groups.items()]
+
+    @property
+    def choices(self):  # lazy: evaluated when the form renders, not at import
+        return CallableChoiceIterator(self._grouped)
 
     @choices.setter
     def choices(self, value):  # ModelChoiceField sets it; the grouped list is derived instead

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,7 +43,10 @@ def _incident_or_404(request, number: str) -> Incident:
 def queue(request):
     """The incident queue: saved views, filters, sorting, pages; refreshes itself."""
     agent = rules.is_agent(request.user)
-    params = request.GET.copy()
+    params = QueryDict(mutable=True)
+    for key, values in request.GET.lists():  # "Any" in a select sends an empty value
+        if [v for v in values if v]:
+            params.setlist(key, [v for v in values if v])
     if not agent:
         params["view"] = View.ALL  # requesters only ever see their own incidents
     elif not params.get("view"):
@@ -52,6 +55,7 @@ def queue(request):
                                request=request)
     for name in ("team", "assignee", "service", "category"):
         filterset.form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        filterset.form.fields[name].empty_label = "Any"
     try:
         page_number = int(request.GET.get("page", 1))
     except ValueError:
