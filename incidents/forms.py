@@ -60,11 +60,14 @@ class IncidentForm(ServiceErrorsMixin, forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(
         attrs={"rows": 4, "placeholder": "Symptoms, error messages, since when, who is affected"}))
     caller = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False,
+                                    empty_label="— me —",
                                     help_text="The affected person; empty means you.")
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
-    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False)
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False,
+                                     empty_label="—")
     category = forms.ModelChoiceField(
-        queryset=Category.objects.filter(active=True, parent=None), required=False)
+        queryset=Category.objects.filter(active=True, parent=None), required=False,
+        empty_label="—")
     subcategory = GroupedCategoryField(required=False)
     impact = forms.ChoiceField(choices=Level.choices, initial=Level.MEDIUM,
                                help_text="How many people or how much of the business")
