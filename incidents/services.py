@@ -157,8 +157,10 @@ def incident_create(
             raise Forbidden("Requesters log incidents for themselves only.")
         caller = by
     if assignee is not None and assignment_team is None:
-        assignment_team = assignee.teams.order_by("tier", "name").first()
-    if assignee is not None and not assignee.teams.filter(pk=assignment_team.pk).exists():
+        assignment_team = _first_team(assignee)
+    if assignee is not None and (
+        assignment_team is None or not assignee.teams.filter(pk=assignment_team.pk).exists()
+    ):
         raise InvalidInput.field("assignee", f"{assignee} is not a member of {assignment_team}.")
     routed = assignment_team or route(category=category, subcategory=subcategory, service=service)
 
@@ -180,9 +182,12 @@ def incident_create(
         escalation_tier=routed.tier if routed else 1,
         opened_at=opened_at or timezone.now(),
     )
+    if assignment_team is not None:  # chosen at intake: the first owner belongs on the record
+        owner = f", assigned to {routed}" + (f" / {assignee}" if assignee else "")
+    else:
+        owner = f", routed to {routed}" if routed else ""
     _log(incident, by, EntryKind.CREATED, new_value=incident.get_priority_display(),
-         body=f"Logged via {incident.get_channel_display()}"
-              + (f", routed to {routed}" if routed and not assignment_team else ""))
+         body=f"Logged via {incident.get_channel_display()}{owner}")
     if assignee is not None and assignee != by:
         _notify_assignee(incident, by)
     return incident
@@ -282,9 +287,12 @@ VERBS = {"acknowledge": "acknowledged", "hold": "put on hold", "resume": "resume
 def incident_acknowledge(*, incident: Incident, by: User, version: int | None = None) -> Incident:
     """Start work (new → in progress); the first acknowledgement time is kept for MTTA."""
     incident = _transition(incident, by, "acknowledge", version, at=timezone.now())
-    if incident.assignee_id is None and rules.is_agent(by):
-        # Acknowledging an unowned incident takes it, as in every desk agents know.
-        return _assign(incident, by, team=incident.assignment_team or _first_team(by), assignee=by)
+    if incident.assignee_id is None:
+        # Acknowledging an unowned incident takes it, as in every desk agents know; a manager
+        # working another team's incident leaves it to that team's members.
+        team = incident.assignment_team or _first_team(by)
+        if team is None or team.pk in rules.team_ids(by):
+            return _assign(incident, by, team=team, assignee=by)
     return incident
 
 
@@ -502,6 +510,8 @@ def incident_notify_manager(*, incident: Incident, by: User, reason: str) -> Inc
              f"{incident.get_state_display()}) to you as manager of {team}.\n\n{reason}",
     )
     _log(incident, by, EntryKind.NOTIFICATION, new_value=str(team.manager), body=reason)
+    # Like a comment: activity that re-sorts queues, without a version bump.
+    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     return incident
 
 

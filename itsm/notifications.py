@@ -16,8 +16,10 @@ def notification_queue(*, recipients: list[User], subject: str, body: str) -> li
     """Write one notification per recipient with an address and enqueue delivery on commit."""
     from itsm.tasks import deliver_notification
 
+    # A line break in a header is refused by the mailer (BadHeaderError): titles may carry one.
+    subject = " ".join(subject.split())[:200]
     rows = Notification.objects.bulk_create(
-        Notification(recipient=user, subject=subject[:200], body=body)
+        Notification(recipient=user, subject=subject, body=body)
         for user in {u.pk: u for u in recipients if u and u.email}.values()
     )
     for row in rows:
@@ -28,7 +30,7 @@ def notification_queue(*, recipients: list[User], subject: str, body: str) -> li
 def notification_deliver(*, notification_id: int) -> bool:
     """Send one notification unless someone already claimed it; True when this call sent it."""
     claimed = Notification.objects.filter(pk=notification_id, sent_at=None).update(
-        sent_at=timezone.now()
+        sent_at=timezone.now(), error=""
     )
     if not claimed:
         return False
