@@ -84,8 +84,11 @@ class IncidentFilter(filters.FilterSet):
     def filter_text(self, queryset, name, value):
         value = value.strip()
         match = NUMBER.match(value)
-        if match:
+        if match and match.group(1):  # "INC12…": a number and nothing else
             return queryset.filter(number=f"INC{int(match.group(2)):07d}")
+        if match:  # bare digits: a number, or words like "500" in a title
+            return queryset.filter(Q(number=f"INC{int(match.group(2)):07d}")
+                                   | Q(title__icontains=value))
         return queryset.filter(title__icontains=value) if value else queryset
 
     def filter_category(self, queryset, name, value):
@@ -94,7 +97,8 @@ class IncidentFilter(filters.FilterSet):
     @property
     def qs(self):
         qs = super().qs
-        if not self.form.cleaned_data.get("ordering"):
-            view = self.form.cleaned_data.get("view")
+        data = getattr(self.form, "cleaned_data", {})  # unbound filters have none
+        if not data.get("ordering"):
+            view = data.get("view")
             qs = qs.order_by(*View.ORDER.get(view, View.DEFAULT_ORDER))
         return qs
