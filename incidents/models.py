@@ -153,6 +153,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["-resolved_at"], condition=DONE, name="inc_recently_resolved"),
             models.Index(fields=["caller", "-opened_at"], name="inc_caller"),
             models.Index(fields=["-opened_at"], name="inc_opened"),
+            models.Index(fields=["-updated_at"], name="inc_updated"),
             models.Index(fields=["state", "resolved_at"], name="inc_state_resolved"),
             # Free-text search on the title with ILIKE '%…%' needs a trigram index.
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="inc_title_trgm"),

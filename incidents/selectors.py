@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from incidents import rules
 from incidents.choices import PUBLIC_KINDS
-from incidents.models import Incident, TimelineEntry
+from incidents.models import Category, Incident, TimelineEntry
+from itsm.models import Service, Team, User
 
 # A page shows "1–50 of 1,000+" instead of counting a million rows on every load.
 COUNT_CAP = 1000
@@ -24,6 +25,53 @@ def incident_list(user) -> QuerySet[Incident]:
     """The visible incidents with what a list row shows, in one query."""
     return incidents_visible_to(user).select_related(
         "assignment_team", "assignee", "service", "category", "subcategory", "caller"
+    )
+
+
+def queue_rows(user) -> QuerySet[Incident]:
+    """Visible incidents joined only to their assignee.
+
+    Team, service and category come from `QueueChoices` instead: joining seven tables costs
+    the planner more (20–100 ms at a million rows) than running the query does.
+    """
+    return incidents_visible_to(user).select_related("assignee")
+
+
+@dataclass
+class QueueChoices:
+    """The small configuration tables the queue shows in its filters and rows: one query each."""
+
+    teams: list[Team]
+    services: list[Service]
+    categories: list[Category]
+    assignees: list
+
+    def attach(self, rows: list[Incident]) -> None:
+        """Give each row its team, service and categories without another query."""
+        teams = {t.pk: t for t in self.teams}
+        services = {s.pk: s for s in self.services}
+        categories = {c.pk: c for c in self.categories}
+        for row in rows:
+            row.assignment_team = teams.get(row.assignment_team_id)
+            row.service = services.get(row.service_id)
+            row.category = categories.get(row.category_id)
+            row.subcategory = categories.get(row.subcategory_id)
+
+
+def queue_choices(user) -> QueueChoices:
+    """Teams (marking the user's own, which also primes `rules.team_ids`), services, categories
+    and, for agents, the people incidents can be assigned to."""
+    membership = Team.members.through.objects.filter(team=OuterRef("pk"), user=user.pk)
+    teams = list(Team.objects.annotate(mine=Exists(membership)))
+    user._itsm_team_ids = {t.pk for t in teams if t.mine}
+    assignees = []
+    if rules.is_agent(user):
+        assignees = list(User.objects.filter(teams__isnull=False).distinct())
+    return QueueChoices(
+        teams=teams,
+        services=list(Service.objects.all()),
+        categories=list(Category.objects.select_related("parent")),
+        assignees=assignees,
     )
 
 
@@ -46,7 +94,8 @@ class Page:
     number: int
     per_page: int
     has_next: bool
-    count: int  # capped at COUNT_CAP + 1
+    count: int  # capped at cap + 1
+    cap: int = COUNT_CAP
 
     @property
     def has_previous(self) -> bool:
@@ -62,11 +111,11 @@ class Page:
 
     @property
     def count_label(self) -> str:
-        return f"{COUNT_CAP:,}+" if self.count > COUNT_CAP else f"{self.count:,}"
+        return f"{self.cap:,}+" if self.count > self.cap else f"{self.count:,}"
 
 
-def paginate(qs: QuerySet, *, page: int, per_page: int = 50) -> Page:
-    """Offset pages with a bounded count: two queries whatever the table size."""
+def paginate(qs: QuerySet, *, page: int, per_page: int = 50, cap: int = COUNT_CAP) -> Page:
+    """Offset pages with a count bounded by `cap`: two queries whatever the table size."""
     page = max(1, page)
     offset = (page - 1) * per_page
     rows = list(qs[offset: offset + per_page + 1])
@@ -75,5 +124,6 @@ def paginate(qs: QuerySet, *, page: int, per_page: int = 50) -> Page:
     if page == 1 and not has_next:
         count = len(rows)
     else:
-        count = qs.order_by()[: COUNT_CAP + 1].count()
-    return Page(rows=rows, number=page, per_page=per_page, has_next=has_next, count=count)
+        count = qs.order_by()[: cap + 1].count()
+    return Page(rows=rows, number=page, per_page=per_page, has_next=has_next, count=count,
+                cap=cap)
