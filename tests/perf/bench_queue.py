@@ -80,7 +80,7 @@ def urls(team_id: int) -> list[tuple[str, dict, bool]]:
         # The sort parameter names the column as the page does: `updated` is updated_at.
         ("/incidents/?view=open&ordering=-updated", {}, False),
         ("/incidents/?view=all&ordering=-updated", {}, False),
-        ("/incidents/?view=open&ordering=team", {}, False),
+        ("/incidents/?view=open&ordering=-opened", {}, False),
     ]
 
 
