@@ -56,6 +56,12 @@ class PriorityGridForm(forms.Form):
 class PriorityMatrixAdmin(admin.ModelAdmin):
     """Shown and edited as a 3 × 3 grid instead of a list of rows."""
 
+    def has_add_permission(self, request):
+        return False  # the nine cells always exist; the grid edits them
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def get_urls(self):
         return [path("", self.admin_site.admin_view(self.grid_view),
                      name="incidents_prioritymatrix_changelist"), *super().get_urls()]

@@ -107,6 +107,12 @@ def _validate_category(category: Category | None, subcategory: Category | None) 
             raise InvalidInput.field(name, f"{value} is no longer in use.")
 
 
+def _require_open(incident: Incident, doing: str) -> None:
+    if not incident.is_open:
+        raise Conflict(f"{incident.number} is {incident.get_state_display().lower()}; only open "
+                       f"incidents can be {doing} (reopen it first).")
+
+
 def _require_agent(by: User) -> None:
     if not rules.is_agent(by):
         raise Forbidden("Only agents can do this.")
@@ -203,9 +209,7 @@ def incident_update(*, incident: Incident, by: User, version: int | None = None,
     _require_agent(by)
     incident = _lock(incident, version)
     _require_worker(incident, by)
-    if not incident.is_open:
-        raise Conflict(f"{incident.number} is {incident.get_state_display().lower()}; "
-                       "reopen it before editing.")
+    _require_open(incident, "edited")
     if "title" in changes:
         changes["title"] = (changes["title"] or "").strip()[:200]
         if not changes["title"]:
@@ -248,6 +252,7 @@ def incident_override_priority(*, incident: Incident, by: User, priority: int, r
     if not reason:
         raise InvalidInput.field("reason", "Say why the priority is overridden.")
     incident = _lock(incident, version)
+    _require_open(incident, "reprioritised")
     old = incident.get_priority_display()
     incident.priority = priority
     incident.priority_override_reason = reason[:300]
@@ -446,9 +451,7 @@ def incident_assign(*, incident: Incident, by: User, team: Team | None,
     _require_agent(by)
     incident = _lock(incident, version)
     _require_worker(incident, by)
-    if not incident.is_open:
-        raise Conflict(f"{incident.number} is {incident.get_state_display().lower()}; "
-                       "only open incidents can be reassigned.")
+    _require_open(incident, "reassigned")
     if team is None and assignee is not None:
         team = incident.assignment_team or _first_team(assignee)
     return _assign(incident, by, team=team, assignee=assignee)
@@ -476,9 +479,7 @@ def incident_escalate(*, incident: Incident, by: User, reason: str,
     _require_agent(by)
     incident = _lock(incident, version)
     _require_worker(incident, by)
-    if not incident.is_open:
-        raise Conflict(f"{incident.number} is {incident.get_state_display().lower()}; "
-                       "only open incidents can be escalated.")
+    _require_open(incident, "escalated")
     team = incident.assignment_team
     if team is None or team.next_tier_id is None:
         raise Conflict(f"{team or 'An unassigned incident'} has no next-tier team to escalate to.")

@@ -49,3 +49,6 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "seen_at")
+
+    def has_add_permission(self, request):
+        return False  # written by the heartbeat task only

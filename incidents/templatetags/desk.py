@@ -1,5 +1,7 @@
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -56,3 +58,13 @@ def field_control(bound_field):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key)
+
+
+@register.filter
+def age(value):
+    """'3 days ago', '5 minutes ago': the largest unit only, to keep queue columns narrow."""
+    if value is None:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value, depth=1)} ago"

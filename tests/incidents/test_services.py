@@ -1003,3 +1003,14 @@ def test_the_buttons_offered_match_what_the_services_allow(team_incident, reques
     incident = fresh(team_incident(state))
     offered = {t.name for t in incident.get_available_user_state_transitions(user)}
     assert offered == expected
+
+
+def test_a_resolved_incident_cannot_be_reprioritised(agent, team, manager, requester):
+    from tests.factories import make_incident
+
+    incident = make_incident(by=agent, caller=requester, assignment_team=team, state="resolved")
+    with pytest.raises(Conflict):
+        services.incident_override_priority(incident=incident, by=manager, priority=1,
+                                            reason="Too late")
+    incident.refresh_from_db()
+    assert incident.priority_override_reason == ""
