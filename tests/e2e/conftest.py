@@ -17,7 +17,9 @@ def browser():
     # Playwright's sync API runs an event loop in this thread; the live server's ORM calls
     # from the test body are synchronous on purpose.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # CI machines are small and busy
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -31,7 +33,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900})
+    # Reduced motion turns off Bootstrap's collapse animation, so clicks never hit a moving form.
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900},
+                                  reduced_motion="reduce")
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

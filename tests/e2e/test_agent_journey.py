@@ -64,7 +64,7 @@ def test_agent_logs_works_and_resolves_an_incident(page, screenshot):
     expect(page.locator("[data-kind='work_note']")).to_contain_text("Exchange connector restarted")
 
     page.click("[data-action-toggle='resolve']")
-    expect(page.locator("#panel-resolve")).to_be_visible()
+    expect(page.locator("#panel-resolve")).to_have_class(re.compile(r"\bshow\b"))
     page.click("[data-action='resolve'] button[type=submit]")  # no code or notes yet
     expect(page.locator("[data-action='resolve'] .invalid-feedback").first).to_be_visible()
     page.select_option("[data-action='resolve'] select[name=code]", "fixed")
@@ -92,10 +92,11 @@ def test_the_loser_of_a_race_sees_a_clear_message_and_the_fresh_state(page, brow
     page.goto(f"/incidents/{incident.number}/")
 
     # Someone else cancels it while this page is open.
-    other = browser.new_context(base_url=live_server.url).new_page()
+    other = browser.new_context(base_url=live_server.url, reduced_motion="reduce").new_page()
     log_in(other, "alice")
     other.goto(f"/incidents/{incident.number}/")
     other.click("[data-action-toggle='cancel']")
+    expect(other.locator("#panel-cancel")).to_have_class(re.compile(r"\bshow\b"))
     other.fill("[data-action='cancel'] textarea[name=reason]", "Duplicate of INC0000001")
     other.click("[data-action='cancel'] button[type=submit]")
     expect(other.locator("#incident")).to_have_attribute("data-state", "canceled")
