@@ -226,3 +226,14 @@ def test_escalate_moves_to_the_next_tier(as_user, incident, agent, l2_team):
 
 def test_unknown_action_is_404(as_user, incident, agent):
     assert as_user(agent).post(act_url(incident, "explode"), {}).status_code == 404
+
+
+def test_detail_page_query_count_does_not_grow_with_its_history(as_user, incident, agent,
+                                                                django_assert_max_num_queries):
+    from incidents.services import incident_comment
+
+    for n in range(30):
+        incident_comment(incident=incident, by=agent, body=f"Update {n}", internal=n % 2 == 0)
+    client = as_user(agent)
+    with django_assert_max_num_queries(20):  # the page and its dropdowns, not one per entry
+        assert client.get(detail_url(incident)).status_code == 200
