@@ -115,7 +115,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request):
         incident = services.incident_create(by=request.user, **self._parse())
         response = self._show(incident, status.HTTP_201_CREATED)
-        response["Location"] = response.data["url"]
+        response["Location"] = str(response.data["url"])  # a Hyperlink; servers want str
         return response
 
     @acts("Edit an incident's descriptive fields (managers may also override the priority)",

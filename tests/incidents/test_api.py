@@ -29,6 +29,7 @@ def test_an_agent_logs_an_incident(api, agent, team):
     body = response.json()
     assert re.fullmatch(r"INC\d{7}", body["number"])
     assert response["Location"].endswith(f"/api/v1/incidents/{body['number']}/")
+    assert type(response["Location"]) is str  # wsgiref and gunicorn refuse str subclasses
     assert (body["state"], body["priority"], body["channel"]) == ("new", 1, "api")
     assert body["caller"] == agent.pk
     assert body["version"] == 1
