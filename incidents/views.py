@@ -137,44 +137,28 @@ class Action:
     """One thing a user can do on the detail page: its form and the service it calls."""
 
     label: str
-    form: type | None
-    run: Callable  # (incident, by, version, data) -> object
-
-
-def _transition(name):
-    def run(incident, by, version, data):
-        return services.TRANSITIONS[name](incident=incident, by=by, version=version, **data)
-    return run
+    form: type
+    service: Callable  # called as service(incident=…, by=…, [version=…], **form data)
+    versioned: bool = True  # comments and manager notifications don't conflict with edits
 
 
 ACTIONS: dict[str, Action] = {
-    "acknowledge": Action("Start work", forms.VersionedForm, _transition("acknowledge")),
-    "hold": Action("Put on hold", forms.HoldForm, _transition("hold")),
-    "resume": Action("Resume work", forms.VersionedForm, _transition("resume")),
-    "resolve": Action("Resolve", forms.ResolveForm, _transition("resolve")),
-    "close": Action("Close", forms.VersionedForm, _transition("close")),
-    "reopen": Action("Reopen", forms.OptionalReasonForm, _transition("reopen")),
-    "cancel": Action("Cancel incident", forms.ReasonForm, _transition("cancel")),
-    "assign": Action("Reassign", forms.AssignForm,
-                     lambda i, by, v, d: services.incident_assign(incident=i, by=by, version=v,
-                                                                  **d)),
-    "assign_to_me": Action("Assign to me", forms.VersionedForm,
-                           lambda i, by, v, d: services.incident_assign_to_me(
-                               incident=i, by=by, version=v)),
-    "escalate": Action("Escalate to next tier", forms.ReasonForm,
-                       lambda i, by, v, d: services.incident_escalate(incident=i, by=by,
-                                                                      version=v, **d)),
+    "acknowledge": Action("Start work", forms.VersionedForm, services.incident_acknowledge),
+    "hold": Action("Put on hold", forms.HoldForm, services.incident_hold),
+    "resume": Action("Resume work", forms.VersionedForm, services.incident_resume),
+    "resolve": Action("Resolve", forms.ResolveForm, services.incident_resolve),
+    "close": Action("Close", forms.VersionedForm, services.incident_close),
+    "reopen": Action("Reopen", forms.OptionalReasonForm, services.incident_reopen),
+    "cancel": Action("Cancel incident", forms.ReasonForm, services.incident_cancel),
+    "assign": Action("Reassign", forms.AssignForm, services.incident_assign),
+    "assign_to_me": Action("Assign to me", forms.VersionedForm, services.incident_assign_to_me),
+    "escalate": Action("Escalate to next tier", forms.ReasonForm, services.incident_escalate),
     "notify_manager": Action("Notify manager", forms.ReasonForm,
-                             lambda i, by, v, d: services.incident_notify_manager(
-                                 incident=i, by=by, **d)),
+                             services.incident_notify_manager, versioned=False),
     "priority": Action("Override priority", forms.PriorityForm,
-                       lambda i, by, v, d: services.incident_override_priority(
-                           incident=i, by=by, version=v, **d)),
-    "edit": Action("Save changes", forms.EditForm,
-                   lambda i, by, v, d: services.incident_update(incident=i, by=by, version=v,
-                                                                **d)),
-    "comment": Action("Add", forms.CommentForm,
-                      lambda i, by, v, d: services.incident_comment(incident=i, by=by, **d)),
+                       services.incident_override_priority),
+    "edit": Action("Save changes", forms.EditForm, services.incident_update),
+    "comment": Action("Add", forms.CommentForm, services.incident_comment, versioned=False),
 }
 
 
@@ -241,8 +225,10 @@ def act(request, number, action):
     if form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version", None)
+        if spec.versioned:
+            data["version"] = version
         try:
-            spec.run(incident, request.user, version, data)
+            spec.service(incident=incident, by=request.user, **data)
         except InvalidInput as exc:
             form.add_service_errors(exc)
         except (Conflict, Forbidden) as exc:
