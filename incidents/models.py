@@ -17,6 +17,7 @@ from incidents.choices import (
     ResolutionCode,
     State,
 )
+from itsm import clock
 from itsm.choices import Tier
 from itsm.models import Service, Team
 
@@ -131,7 +132,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(default=clock.now)  # set by the services, from the clock
     reopen_count = models.PositiveSmallIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
 
@@ -209,7 +210,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
 
 class TimelineEntry(models.Model):
-    """One append-only line of an incident's history: who did what, when, from what to what."""
+    """One append-only line of an incident's history: who did what, when, from what to what.
+
+    Written by the timeline subscriber, one row per incident event. `old_value`/`new_value`
+    are what people read ("In progress"); `from_state`/`to_state` and `old_code`/`new_code` are
+    the raw values ("in_progress", priority 2, {"team": 3, "assignee": 7}), so metrics and
+    reviews can be computed from the timeline alone.
+    """
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=EntryKind)
@@ -219,7 +226,13 @@ class TimelineEntry(models.Model):
     field = models.CharField(max_length=40, blank=True)
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)
+    from_state = models.CharField(max_length=12, choices=State, blank=True)
+    to_state = models.CharField(max_length=12, choices=State, blank=True)
+    old_code = models.JSONField(null=True, blank=True)
+    new_code = models.JSONField(null=True, blank=True)
     body = models.TextField(blank=True)
+    event_id = models.UUIDField(null=True, blank=True, unique=True, editable=False,
+                                help_text="The event this row records (empty before events).")
 
     class Meta:
         ordering = ["at", "id"]

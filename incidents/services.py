@@ -1,7 +1,10 @@
-"""Every write to an incident: one transaction each, locked, versioned and logged on the timeline.
+"""Every write to an incident: one transaction each, locked, versioned, and published as one
+event (`incidents.events`) that the timeline, notifications and later subscribers record.
 
 Callers (views, API, admin, tasks, commands) pass the `version` they showed the user; a stale
-version raises `Conflict` so nobody silently overwrites someone else's work.
+version raises `Conflict` so nobody silently overwrites someone else's work. Each action's
+rule lives in `incidents.guards` and is checked here, under the row lock; the list of actions
+the UI and the API offer is `incidents.actions`. The time comes from `itsm.clock`.
 """
 
 from datetime import datetime, timedelta
@@ -9,24 +12,15 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
-from django_fsm import TransitionNotAllowed, has_transition_perm
 
-from incidents import rules
-from incidents.choices import (
-    Channel,
-    EntryKind,
-    HoldReason,
-    Level,
-    Priority,
-    ResolutionCode,
-    State,
-)
+from incidents import events, guards, rules
+from incidents.choices import Channel, HoldReason, Level, Priority, ResolutionCode, State
 from incidents.models import Category, Incident, PriorityMatrix, RoutingRule, TimelineEntry
+from itsm import clock
 from itsm.choices import Criticality
+from itsm.events import publish
 from itsm.exceptions import Conflict, Forbidden, InvalidInput
 from itsm.models import Service, Team, User
-from itsm.notifications import notification_queue
 
 # Fields an agent may edit directly; everything else moves through a dedicated service.
 EDITABLE_FIELDS = ("title", "description", "caller", "channel", "service", "category",
@@ -65,19 +59,6 @@ def next_incident_number() -> str:
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def _log(incident: Incident, by: User | None, kind: EntryKind, **fields) -> TimelineEntry:
-    return TimelineEntry.objects.create(incident=incident, actor=by, kind=kind,
-                                        at=timezone.now(), **fields)
-
-
-def _display(incident: Incident, field: str) -> str:
-    value = getattr(incident, field)
-    if value is None or value == "":
-        return ""
-    display = getattr(incident, f"get_{field}_display", None)
-    return str(display() if display else value)
-
-
 def _lock(incident: Incident, version: int | None) -> Incident:
     """Re-read the row under a lock; refuse if the caller saw an older version."""
     locked = (Incident.objects.select_for_update(of=("self",))
@@ -91,10 +72,16 @@ def _lock(incident: Incident, version: int | None) -> Incident:
     return locked
 
 
-def _save(incident: Incident) -> Incident:
+def _save(incident: Incident, at: datetime) -> Incident:
     incident.version += 1
+    incident.updated_at = at
     incident.save()
     return incident
+
+
+def _touch(incident: Incident, at: datetime) -> None:
+    """Activity that re-sorts queues without a version bump (comments, manager alerts)."""
+    Incident.objects.filter(pk=incident.pk).update(updated_at=at)
 
 
 def _validate_category(category: Category | None, subcategory: Category | None) -> None:
@@ -107,21 +94,10 @@ def _validate_category(category: Category | None, subcategory: Category | None) 
             raise InvalidInput.field(name, f"{value} is no longer in use.")
 
 
-def _require_open(incident: Incident, doing: str) -> None:
-    if not incident.is_open:
-        raise Conflict(f"{incident.number} is {incident.get_state_display().lower()}; only open "
-                       f"incidents can be {doing} (reopen it first).")
-
-
-def _require_agent(by: User) -> None:
-    if not rules.is_agent(by):
-        raise Forbidden("Only agents can do this.")
-
-
-def _require_worker(incident: Incident, by: User) -> None:
-    if not rules.can_work(incident, by):
-        raise Forbidden(f"You are not a member of {incident.assignment_team}, "
-                        f"which owns {incident.number}.")
+def _validate_choice(name: str, value: str, choices) -> None:
+    if value not in choices.values:
+        raise InvalidInput.field(name, f"{name.title()} must be one of "
+                                       f"{', '.join(choices.values)}.")
 
 
 # --- create and edit -------------------------------------------------------------------------
@@ -148,15 +124,13 @@ def incident_create(
     A requester always logs for themselves through the web; only agents set caller, team or
     assignee.
     """
+    at = clock.now()
     title = (title or "").strip()
     if not title:
         raise InvalidInput.field("title", "A short title is required.")
-    if impact not in Level.values:
-        raise InvalidInput.field("impact", f"Impact must be one of {', '.join(Level.values)}.")
-    if urgency not in Level.values:
-        raise InvalidInput.field("urgency", f"Urgency must be one of {', '.join(Level.values)}.")
-    if channel not in Channel.values:
-        raise InvalidInput.field("channel", f"Channel must be one of {', '.join(Channel.values)}.")
+    _validate_choice("impact", impact, Level)
+    _validate_choice("urgency", urgency, Level)
+    _validate_choice("channel", channel, Channel)
     _validate_category(category, subcategory)
     if not rules.is_agent(by):
         if caller not in (None, by) or assignment_team or assignee:
@@ -186,16 +160,11 @@ def incident_create(
         assignment_team=routed,
         assignee=assignee,
         escalation_tier=routed.tier if routed else 1,
-        opened_at=opened_at or timezone.now(),
+        opened_at=opened_at or at,
+        updated_at=at,
     )
-    if assignment_team is not None:  # chosen at intake: the first owner belongs on the record
-        owner = f", assigned to {routed}" + (f" / {assignee}" if assignee else "")
-    else:
-        owner = f", routed to {routed}" if routed else ""
-    _log(incident, by, EntryKind.CREATED, new_value=incident.get_priority_display(),
-         body=f"Logged via {incident.get_channel_display()}{owner}")
-    if assignee is not None and assignee != by:
-        _notify_assignee(incident, by)
+    publish(events.Created(incident=incident, by=by, at=at,
+                           chosen_team=assignment_team is not None))
     return incident
 
 
@@ -203,40 +172,39 @@ def incident_create(
 def incident_update(*, incident: Incident, by: User, version: int | None = None,
                     **changes) -> Incident:
     """Edit the descriptive fields; priority follows impact, urgency and service."""
+    at = clock.now()
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput.field(sorted(unknown)[0], "This field cannot be changed here.")
-    _require_agent(by)
     incident = _lock(incident, version)
-    _require_worker(incident, by)
-    _require_open(incident, "edited")
+    guards.edit(incident, by)
     if "title" in changes:
         changes["title"] = (changes["title"] or "").strip()[:200]
         if not changes["title"]:
             raise InvalidInput.field("title", "A short title is required.")
     for name, choices in (("impact", Level), ("urgency", Level), ("channel", Channel)):
-        if name in changes and changes[name] not in choices.values:
-            raise InvalidInput.field(name, f"{name.title()} must be one of "
-                                           f"{', '.join(choices.values)}.")
+        if name in changes:
+            _validate_choice(name, changes[name], choices)
     _validate_category(changes.get("category", incident.category),
                        changes.get("subcategory", incident.subcategory))
 
-    changed = [name for name, value in changes.items() if getattr(incident, name) != value]
-    old = {name: _display(incident, name) for name in changed}
-    for name in changed:
+    old = {name: getattr(incident, name) for name, value in changes.items()
+           if getattr(incident, name) != value}
+    for name in old:
         setattr(incident, name, changes[name])
-    if {"impact", "urgency", "service"} & set(changed) and not incident.priority_override_reason:
-        changed.append("priority")
-        old["priority"] = _display(incident, "priority")
+    old_priority = incident.priority
+    if {"impact", "urgency", "service"} & set(old) and not incident.priority_override_reason:
         incident.priority = priority_for(impact=incident.impact, urgency=incident.urgency,
                                          service=incident.service)
-    if not changed:
+    if not old:
         return incident
-    _save(incident)
-    for name in changed:
-        if old[name] != _display(incident, name):
-            _log(incident, by, EntryKind.FIELD_CHANGE, field=name, old_value=old[name],
-                 new_value=_display(incident, name))
+    _save(incident, at)
+    for name, value in old.items():
+        publish(events.FieldChanged(incident=incident, by=by, at=at, field=name, old=value,
+                                    new=getattr(incident, name)))
+    if incident.priority != old_priority:
+        publish(events.PriorityChanged(incident=incident, by=by, at=at, old=old_priority,
+                                       new=incident.priority))
     return incident
 
 
@@ -244,6 +212,7 @@ def incident_update(*, incident: Incident, by: User, version: int | None = None,
 def incident_override_priority(*, incident: Incident, by: User, priority: int, reason: str,
                                version: int | None = None) -> Incident:
     """A manager sets the priority by hand, with a reason; the matrix no longer applies."""
+    at = clock.now()
     if not rules.can_override_priority(by):
         raise Forbidden("Only managers can override the priority.")
     if priority not in Priority.values:
@@ -252,46 +221,40 @@ def incident_override_priority(*, incident: Incident, by: User, priority: int, r
     if not reason:
         raise InvalidInput.field("reason", "Say why the priority is overridden.")
     incident = _lock(incident, version)
-    _require_open(incident, "reprioritised")
-    old = incident.get_priority_display()
+    guards.override_priority(incident, by)
+    old = incident.priority
     incident.priority = priority
     incident.priority_override_reason = reason[:300]
-    _save(incident)
-    _log(incident, by, EntryKind.FIELD_CHANGE, field="priority", old_value=old,
-         new_value=incident.get_priority_display(), body=f"Override: {reason}")
+    _save(incident, at)
+    publish(events.PriorityChanged(incident=incident, by=by, at=at, old=old, new=priority,
+                                   override=reason))
     return incident
 
 
 # --- lifecycle -------------------------------------------------------------------------------
 
-def _transition(incident: Incident, by: User, name: str, version: int | None,
-                body: str = "", **params) -> Incident:
-    """Run one FSM transition under the row lock and write it to the timeline."""
+def _transition(incident: Incident, by: User | None, name: str, version: int | None,
+                note: str = "", **params) -> Incident:
+    """Run one FSM transition under the row lock and publish it (by None: the system)."""
+    at = clock.now()
     incident = _lock(incident, version)
-    method = getattr(incident, name)
-    old_state = incident.get_state_display()
-    if name not in {t.name for t in incident.get_available_state_transitions()}:
-        raise Conflict(f"{incident.number} is {old_state.lower()}: it cannot be {VERBS[name]} now.")
-    if not has_transition_perm(method, by):
-        raise Forbidden(f"You may not {name} {incident.number}.")
-    try:
-        method(**params)
-    except TransitionNotAllowed as exc:  # pragma: no cover - guarded above, kept for safety
-        raise Conflict(str(exc)) from exc
-    _save(incident)
-    _log(incident, by, EntryKind.TRANSITION, field="state", old_value=old_state,
-         new_value=incident.get_state_display(), body=body)
+    guards.transition(name)(incident, by)
+    from_state = incident.state
+    getattr(incident, name)(**{"at": at, **params} if name in _TIMED else params)
+    _save(incident, at)
+    publish(events.Transitioned(incident=incident, by=by, at=at, transition=name,
+                                from_state=from_state, to_state=incident.state, note=note))
     return incident
 
 
-VERBS = {"acknowledge": "acknowledged", "hold": "put on hold", "resume": "resumed",
-         "resolve": "resolved", "close": "closed", "reopen": "reopened", "cancel": "canceled"}
+# Transitions that stamp a time on the incident (acknowledged_at, resolved_at, closed_at).
+_TIMED = {"acknowledge", "resolve", "close", "cancel"}
 
 
 @transaction.atomic
 def incident_acknowledge(*, incident: Incident, by: User, version: int | None = None) -> Incident:
     """Start work (new → in progress); the first acknowledgement time is kept for MTTA."""
-    incident = _transition(incident, by, "acknowledge", version, at=timezone.now())
+    incident = _transition(incident, by, "acknowledge", version)
     if incident.assignee_id is None:
         # Acknowledging an unowned incident takes it, as in every desk agents know; a manager
         # working another team's incident leaves it to that team's members.
@@ -307,7 +270,7 @@ def incident_hold(*, incident: Incident, by: User, reason: str,
     """Pause work (in progress → on hold) for a named reason."""
     if reason not in HoldReason.values:
         raise InvalidInput.field("reason", "Choose why the incident is on hold.")
-    return _transition(incident, by, "hold", version, body=HoldReason(reason).label,
+    return _transition(incident, by, "hold", version, note=HoldReason(reason).label,
                        reason=reason)
 
 
@@ -328,39 +291,22 @@ def incident_resolve(*, incident: Incident, by: User, code: str, notes: str,
         errors["notes"] = ["Say what was done to resolve it."]
     if errors:
         raise InvalidInput("The resolution is incomplete.", field_errors=errors)
-    incident = _transition(incident, by, "resolve", version, body=notes.strip(),
-                           at=timezone.now(), code=code, notes=notes.strip())
-    if incident.caller != by:
-        notification_queue(
-            recipients=[incident.caller],
-            subject=f"[{incident.number}] Resolved: {incident.title}",
-            body=f"Your incident was resolved ({incident.get_resolution_code_display()}):\n\n"
-                 f"{incident.resolution_notes}\n\nIf it is not fixed, reopen it; otherwise it "
-                 f"closes by itself after {settings.INCIDENT_AUTO_CLOSE_DAYS} days.",
-        )
-    return incident
+    return _transition(incident, by, "resolve", version, note=notes.strip(), code=code,
+                       notes=notes.strip())
 
 
 @transaction.atomic
 def incident_close(*, incident: Incident, by: User | None, version: int | None = None,
                    note: str = "") -> Incident:
     """Close a resolved incident: the caller confirms, an agent closes, or the system does."""
-    if by is None:  # the auto-close sweep acts as the system
-        incident = _lock(incident, version)
-        old_state = incident.get_state_display()
-        incident.close(at=timezone.now())
-        _save(incident)
-        _log(incident, None, EntryKind.TRANSITION, field="state", old_value=old_state,
-             new_value=incident.get_state_display(), body=note)
-        return incident
-    return _transition(incident, by, "close", version, body=note, at=timezone.now())
+    return _transition(incident, by, "close", version, note=note)
 
 
 @transaction.atomic
 def incident_reopen(*, incident: Incident, by: User, reason: str = "",
                     version: int | None = None) -> Incident:
     """Reopen a resolved incident (counted); it goes back to in progress."""
-    return _transition(incident, by, "reopen", version, body=(reason or "").strip())
+    return _transition(incident, by, "reopen", version, note=(reason or "").strip())
 
 
 @transaction.atomic
@@ -370,28 +316,16 @@ def incident_cancel(*, incident: Incident, by: User, reason: str,
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.field("reason", "Say why the incident is canceled.")
-    return _transition(incident, by, "cancel", version, body=reason, at=timezone.now(),
-                       reason=reason[:300])
+    return _transition(incident, by, "cancel", version, note=reason, reason=reason[:300])
 
 
-TRANSITIONS = {
-    "acknowledge": incident_acknowledge,
-    "hold": incident_hold,
-    "resume": incident_resume,
-    "resolve": incident_resolve,
-    "close": incident_close,
-    "reopen": incident_reopen,
-    "cancel": incident_cancel,
-}
-
-
-def incidents_auto_close(*, now: datetime | None = None, limit: int = 500) -> int:
+def incidents_auto_close(*, limit: int = 500) -> int:
     """Close incidents resolved more than INCIDENT_AUTO_CLOSE_DAYS ago; safe on two workers.
 
     Each incident is claimed with SKIP LOCKED and closed in its own transaction, so a second
     sweep running at the same time skips it and a crash loses at most one.
     """
-    cutoff = (now or timezone.now()) - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
+    cutoff = clock.now() - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
     closed = 0
     for _ in range(limit):
         with transaction.atomic():
@@ -413,34 +347,22 @@ def _first_team(user: User) -> Team | None:
     return user.teams.order_by("tier", "name").first()
 
 
-def _notify_assignee(incident: Incident, by: User | None) -> None:
-    notification_queue(
-        recipients=[incident.assignee],
-        subject=f"[{incident.number}] Assigned to you: {incident.title}",
-        body=f"{by or 'The service desk'} assigned {incident.number} "
-             f"({incident.get_priority_display()}) to you.",
-    )
-
-
-def _assign(incident: Incident, by: User | None, *, team: Team | None,
-            assignee: User | None, kind: EntryKind = EntryKind.ASSIGNMENT,
-            body: str = "") -> Incident:
+def _assign(incident: Incident, by: User | None, *, team: Team | None, assignee: User | None,
+            event: type[events.Assigned] = events.Assigned, note: str = "") -> Incident:
     if assignee is not None and team is not None and assignee.pk not in set(
         team.members.values_list("pk", flat=True)
     ):
         raise InvalidInput.field("assignee", f"{assignee} is not a member of {team}.")
-    old = (str(incident.assignment_team or "—"), str(incident.assignee or "—"))
-    if (incident.assignment_team, incident.assignee) == (team, assignee) and not body:
+    old_team, old_assignee = incident.assignment_team, incident.assignee
+    if (old_team, old_assignee) == (team, assignee) and not note:
         return incident
+    at = clock.now()
     incident.assignment_team, incident.assignee = team, assignee
     if team is not None:
         incident.escalation_tier = team.tier
-    _save(incident)
-    new = (str(team or "—"), str(assignee or "—"))
-    _log(incident, by, kind, field="assignment", old_value=" / ".join(old),
-         new_value=" / ".join(new), body=body)
-    if assignee is not None and assignee != by:
-        _notify_assignee(incident, by)
+    _save(incident, at)
+    publish(event(incident=incident, by=by, at=at, old_team=old_team, old_assignee=old_assignee,
+                  note=note))
     return incident
 
 
@@ -448,10 +370,8 @@ def _assign(incident: Incident, by: User | None, *, team: Team | None,
 def incident_assign(*, incident: Incident, by: User, team: Team | None,
                     assignee: User | None = None, version: int | None = None) -> Incident:
     """Assign to a team and optionally one of its members."""
-    _require_agent(by)
     incident = _lock(incident, version)
-    _require_worker(incident, by)
-    _require_open(incident, "reassigned")
+    guards.assign(incident, by)
     if team is None and assignee is not None:
         team = incident.assignment_team or _first_team(assignee)
     return _assign(incident, by, team=team, assignee=assignee)
@@ -459,14 +379,13 @@ def incident_assign(*, incident: Incident, by: User, team: Team | None,
 
 @transaction.atomic
 def incident_assign_to_me(*, incident: Incident, by: User, version: int | None = None) -> Incident:
-    """Take an incident: it stays with its team if I am a member, else moves to my team."""
-    _require_agent(by)
-    locked = _lock(incident, version)
-    _require_worker(locked, by)
-    team = locked.assignment_team
+    """Take an open incident: it stays with its team if I am a member, else moves to my team."""
+    incident = _lock(incident, version)
+    guards.assign_to_me(incident, by)
+    team = incident.assignment_team
     if team is None or team.pk not in rules.team_ids(by):
         team = _first_team(by) or team
-    return _assign(locked, by, team=team, assignee=by)
+    return _assign(incident, by, team=team, assignee=by)
 
 
 @transaction.atomic
@@ -476,43 +395,24 @@ def incident_escalate(*, incident: Incident, by: User, reason: str,
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.field("reason", "Say why the incident needs the next tier.")
-    _require_agent(by)
     incident = _lock(incident, version)
-    _require_worker(incident, by)
-    _require_open(incident, "escalated")
-    team = incident.assignment_team
-    if team is None or team.next_tier_id is None:
-        raise Conflict(f"{team or 'An unassigned incident'} has no next-tier team to escalate to.")
-    incident = _assign(incident, by, team=team.next_tier, assignee=None,
-                       kind=EntryKind.ESCALATION, body=reason)
-    notification_queue(
-        recipients=[*team.next_tier.members.all()],
-        subject=f"[{incident.number}] Escalated to {team.next_tier}: {incident.title}",
-        body=f"{by} escalated {incident.number} ({incident.get_priority_display()}) from "
-             f"{team} to {team.next_tier}.\n\nReason: {reason}",
-    )
-    return incident
+    guards.escalate(incident, by)
+    return _assign(incident, by, team=incident.assignment_team.next_tier, assignee=None,
+                   event=events.Escalated, note=reason)
 
 
 @transaction.atomic
 def incident_notify_manager(*, incident: Incident, by: User, reason: str) -> Incident:
     """Hierarchical escalation: alert the assignment team's manager, on the timeline."""
+    at = clock.now()
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.field("reason", "Say what the manager should know.")
-    _require_agent(by)
-    team = incident.assignment_team
-    if team is None or team.manager is None:
-        raise Conflict(f"{team or 'An unassigned incident'} has no manager to notify.")
-    notification_queue(
-        recipients=[team.manager],
-        subject=f"[{incident.number}] Needs your attention: {incident.title}",
-        body=f"{by} raised {incident.number} ({incident.get_priority_display()}, "
-             f"{incident.get_state_display()}) to you as manager of {team}.\n\n{reason}",
-    )
-    _log(incident, by, EntryKind.NOTIFICATION, new_value=str(team.manager), body=reason)
-    # Like a comment: activity that re-sorts queues, without a version bump.
-    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    incident = _lock(incident, None)  # never stale: it changes nothing the user edits
+    guards.notify_manager(incident, by)
+    publish(events.ManagerNotified(incident=incident, by=by, at=at,
+                                   manager=incident.assignment_team.manager, reason=reason))
+    _touch(incident, at)
     return incident
 
 
@@ -522,19 +422,14 @@ def incident_notify_manager(*, incident: Incident, by: User, reason: str) -> Inc
 def incident_comment(*, incident: Incident, by: User, body: str,
                      internal: bool = False) -> TimelineEntry:
     """Add a public comment (seen by the caller) or an internal work note (agents only)."""
+    at = clock.now()
     body = (body or "").strip()
     if not body:
         raise InvalidInput.field("body", "Write something first.")
-    if not rules.can_view(incident, by):
-        raise Forbidden("You cannot comment on this incident.")
-    if internal and not rules.is_agent(by):
-        raise Forbidden("Only agents can write work notes.")
-    kind = EntryKind.WORK_NOTE if internal else EntryKind.COMMENT
-    entry = _log(incident, by, kind, body=body)
-    # Touch the row so queues re-sort by activity and stale forms notice.
-    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
-    if not internal and by != incident.caller and incident.caller.email:
-        notification_queue(recipients=[incident.caller],
-                           subject=f"[{incident.number}] New comment: {incident.title}",
-                           body=f"{by} wrote:\n\n{body}")
-    return entry
+    guards.comment(incident, by)
+    if internal:
+        guards.work_note(incident, by)
+    event = events.Commented(incident=incident, by=by, at=at, body=body, internal=internal)
+    publish(event)
+    _touch(incident, at)  # queues re-sort by activity, and stale forms notice
+    return TimelineEntry.objects.get(event_id=event.id)

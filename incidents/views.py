@@ -1,8 +1,5 @@
 """Browser pages for incidents: queue, intake and detail. Thin: forms in, services do the work."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
@@ -11,7 +8,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from incidents import forms, rules, selectors, services
+from incidents import actions, forms, rules, selectors, services
 from incidents.choices import Level, Priority, State
 from incidents.filters import IncidentFilter, View
 from incidents.models import Incident
@@ -132,42 +129,24 @@ def priority_preview(request):
 
 # --- detail and actions ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Action:
-    """One thing a user can do on the detail page: its form and the service it calls."""
-
-    label: str
-    form: type
-    service: Callable  # called as service(incident=…, by=…, [version=…], **form data)
-    versioned: bool = True  # comments and manager notifications don't conflict with edits
-
-
-ACTIONS: dict[str, Action] = {
-    "acknowledge": Action("Start work", forms.VersionedForm, services.incident_acknowledge),
-    "hold": Action("Put on hold", forms.HoldForm, services.incident_hold),
-    "resume": Action("Resume work", forms.VersionedForm, services.incident_resume),
-    "resolve": Action("Resolve", forms.ResolveForm, services.incident_resolve),
-    "close": Action("Close", forms.VersionedForm, services.incident_close),
-    "reopen": Action("Reopen", forms.OptionalReasonForm, services.incident_reopen),
-    "cancel": Action("Cancel incident", forms.ReasonForm, services.incident_cancel),
-    "assign": Action("Reassign", forms.AssignForm, services.incident_assign),
-    "assign_to_me": Action("Assign to me", forms.VersionedForm, services.incident_assign_to_me),
-    "escalate": Action("Escalate to next tier", forms.ReasonForm, services.incident_escalate),
-    "notify_manager": Action("Notify manager", forms.ReasonForm,
-                             services.incident_notify_manager, versioned=False),
-    "priority": Action("Override priority", forms.PriorityForm,
-                       services.incident_override_priority),
-    "edit": Action("Save changes", forms.EditForm, services.incident_update),
-    "comment": Action("Add", forms.CommentForm, services.incident_comment, versioned=False),
+# Each catalogue action's form on the detail page (the action itself: `incidents.actions`).
+FORMS: dict[str, type] = {
+    "acknowledge": forms.VersionedForm, "hold": forms.HoldForm, "resume": forms.VersionedForm,
+    "resolve": forms.ResolveForm, "close": forms.VersionedForm,
+    "reopen": forms.OptionalReasonForm, "cancel": forms.ReasonForm, "assign": forms.AssignForm,
+    "assign_to_me": forms.VersionedForm, "escalate": forms.ReasonForm,
+    "notify_manager": forms.ReasonForm, "edit": forms.EditForm,
+    "override_priority": forms.PriorityForm, "comment": forms.CommentForm,
+    "work_note": forms.CommentForm,
 }
+assert set(FORMS) == set(actions.CATALOGUE), "every catalogue action needs a form here"
 
 
 def _detail_context(request, incident: Incident, *, bound: dict | None = None,
                     open_panel: str = "") -> dict:
     """Everything the detail page shows; `bound` replaces a form that has errors."""
     user = request.user
-    can_work = rules.can_work(incident, user)
-    transitions = [t.name for t in incident.get_available_user_state_transitions(user)]
+    allowed = actions.available(incident, user)
     version = {"version": incident.version}
     edit_initial = {**version, **{f: getattr(incident, f) for f in services.EDITABLE_FIELDS}}
     panel_forms = {
@@ -179,26 +158,21 @@ def _detail_context(request, incident: Incident, *, bound: dict | None = None,
                                             "assignee": incident.assignee_id}),
         "escalate": forms.ReasonForm(initial=version),
         "notify_manager": forms.ReasonForm(initial=version),
-        "priority": forms.PriorityForm(initial={**version, "priority": incident.priority}),
+        "override_priority": forms.PriorityForm(initial={**version,
+                                                         "priority": incident.priority}),
         "edit": forms.EditForm(initial=edit_initial),
         "comment": forms.CommentForm(),
     }
     panel_forms.update(bound or {})
-    team = incident.assignment_team
     return {
         "incident": incident,
         "timeline": selectors.timeline_for(incident=incident, user=user),
         "agent": rules.is_agent(user),
-        "can_work": can_work,
-        "transitions": [(name, ACTIONS[name].label) for name in ACTIONS if name in transitions],
+        "allowed": allowed,
+        "transitions": [(a.name, a.label) for a in actions.CATALOGUE.values()
+                        if a.transition and a.name in allowed],
         "forms": panel_forms,
         "open_panel": open_panel,
-        "can_escalate": can_work and incident.is_open and team is not None
-        and team.next_tier_id is not None,
-        "can_notify_manager": rules.is_agent(user) and team is not None
-        and team.manager_id is not None,
-        "can_take": can_work and incident.is_open and incident.assignee_id != user.pk,
-        "can_override_priority": rules.can_override_priority(user) and incident.is_open,
     }
 
 
@@ -214,17 +188,20 @@ def detail(request, number):
 @login_required
 @require_POST
 def act(request, number, action):
-    """Run one action from the detail page; re-render the incident in place (or redirect)."""
-    if action not in ACTIONS:
+    """Run one catalogue action from the detail page; re-render the incident in place."""
+    if action not in FORMS:
         raise Http404("No such action.")
     incident = _incident_or_404(request, number)
-    spec = ACTIONS[action]
-    form = spec.form(request.POST, **({"agent": rules.is_agent(request.user)}
-                                       if spec.form is forms.EditForm else {}))
+    form_class = FORMS[action]
+    form = form_class(request.POST, **({"agent": rules.is_agent(request.user)}
+                                       if form_class is forms.EditForm else {}))
     status, bound, open_panel = 200, {}, ""
     if form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version", None)
+        if form_class is forms.CommentForm:  # one composer: the checkbox picks the action
+            action = "work_note" if data.pop("internal") else "comment"
+        spec = actions.CATALOGUE[action]
         if spec.versioned:
             data["version"] = version
         try:
@@ -239,6 +216,7 @@ def act(request, number, action):
                 messages.success(request, f"{incident.number}: {spec.label.lower()} — done.")
                 return redirect(incident)
     if form.errors:
+        action = "comment" if form_class is forms.CommentForm else action
         status, bound, open_panel = 400, {action: form}, action
     incident = _incident_or_404(request, number)  # fresh: what everyone now sees
     context = _detail_context(request, incident, bound=bound, open_panel=open_panel)

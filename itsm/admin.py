@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from itsm.models import Heartbeat, Notification, Service, Team, User
+from itsm.notifications import notifications_retry
 
 
 @admin.register(User)
@@ -37,13 +38,33 @@ class ServiceAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("subject", "recipient", "created_at", "sent_at")
-    list_filter = ("sent_at",)
-    search_fields = ("subject", "recipient__username")
+    """The outbox, read-only: what went out, what waits for a retry and what failed, and why."""
+
+    list_display = ("subject", "address", "channel", "status", "attempts", "created_at",
+                    "sent_at", "short_error")
+    list_filter = ("status", "channel")
+    search_fields = ("subject", "address", "recipient__username", "key")
     readonly_fields = [f.name for f in Notification._meta.fields]
+    list_select_related = ("recipient",)
+    show_full_result_count = False
+    actions = ["retry"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # delivery state changes through the outbox service only
+
+    @admin.display(description="last error")
+    def short_error(self, note):
+        return note.last_error[:80]
+
+    @admin.action(description="Retry the selected failed notifications now",
+                  permissions=["view"])
+    def retry(self, request, queryset):
+        retried = notifications_retry(ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{retried} failed notification(s) queued again; "
+                                   "others were not failed.", messages.SUCCESS)
 
 
 @admin.register(Heartbeat)

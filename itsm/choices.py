@@ -23,3 +23,16 @@ class Role(models.TextChoices):
     AGENT = "Agent"
     MANAGER = "Manager"
     ADMIN = "Admin"
+
+
+class DeliveryChannel(models.TextChoices):
+    """How an outbound message travels; each has one sender in `itsm.notifications.SENDERS`."""
+
+    EMAIL = "email", "E-mail"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # waiting for its due time (first try or a retry)
+    SENDING = "sending", "Sending"  # claimed by a worker; reclaimed when the claim goes stale
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"  # gave up after the last attempt; retry from the admin

@@ -3,7 +3,8 @@ import zoneinfo
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from itsm.choices import Criticality, Role, Tier
+from itsm import clock
+from itsm.choices import Criticality, DeliveryChannel, DeliveryStatus, Role, Tier
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
 
@@ -70,27 +71,43 @@ class Service(models.Model):
 
 
 class Notification(models.Model):
-    """An outbound message, written in the same transaction as the event that caused it.
+    """The outbox: one outbound message, written in the same transaction as its event.
 
-    Delivery claims the row with compare-and-set on `sent_at`, so each is sent once even when
-    the delivery task runs twice or on two workers.
+    `key` (event, recipient, channel) makes writing it idempotent. A worker claims a due row
+    (compare-and-set on `status`, or SKIP LOCKED in the sweep), sends it, then marks it sent
+    if it still holds the claim; failures wait for a later attempt (backoff) until the last,
+    then the row is failed. A claim older than the lease is taken back by the sweep, so a
+    killed worker or a lost broker message delays a message but never drops it.
     """
 
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    key = models.CharField(max_length=200, unique=True, help_text="event:recipient:channel")
+    channel = models.CharField(max_length=20, choices=DeliveryChannel,
+                               default=DeliveryChannel.EMAIL)
+    recipient = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="notifications")
+    address = models.CharField(max_length=500, help_text="Where it goes, as it was when written.")
     subject = models.CharField(max_length=200)
     body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=DeliveryStatus,
+                              default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=clock.now)
+    due_at = models.DateTimeField(default=clock.now, help_text="Next attempt not before.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        # The delivery sweep looks only at unsent rows.
-        indexes = [models.Index(fields=["created_at"], condition=models.Q(sent_at=None),
-                                name="notification_unsent")]
+        indexes = [
+            # The sweep's query: only rows still to deliver, by due time.
+            models.Index(fields=["due_at"], name="notification_undelivered",
+                         condition=models.Q(status__in=["pending", "sending"])),
+        ]
 
     def __str__(self):
-        return f"{self.subject} → {self.recipient}"
+        return f"{self.subject} → {self.address}"
 
 
 class Heartbeat(models.Model):

@@ -5,6 +5,14 @@ BEAT_SCHEDULE = {
         "task": "incidents.tasks.auto_close_resolved",
         "every_seconds": 15 * 60,
     },
+    "notifications: deliver what is due": {
+        "task": "itsm.tasks.sweep_notifications",
+        "every_seconds": 15,
+    },
+    "broker: purge consumed messages": {
+        "task": "itsm.tasks.purge_broker_messages",
+        "every_seconds": 60 * 60,
+    },
     "service desk: heartbeat": {
         "task": "itsm.tasks.heartbeat",
         "every_seconds": 60,

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
-from django.utils import timezone
-
+from itsm import clock
 from itsm.models import Heartbeat
 
 STALE_AFTER = timedelta(minutes=3)
@@ -14,7 +13,7 @@ def background_status() -> dict:
     """When beat last sent the heartbeat and when a worker last ran it."""
     from django_celery_beat.models import PeriodicTask
 
-    now = timezone.now()
+    now = clock.now()
     worker = Heartbeat.objects.filter(name="worker").values_list("seen_at", flat=True).first()
     beat = (PeriodicTask.objects.filter(task="itsm.tasks.heartbeat")
             .values_list("last_run_at", flat=True).first())

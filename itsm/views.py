@@ -3,12 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework.authtoken.models import Token
 
-from itsm import services
+from itsm import clock, services
 from itsm.exceptions import InvalidInput
 from itsm.forms import ProfileForm
 from itsm.selectors import background_status
@@ -23,7 +22,7 @@ def healthz(request):
             cursor.execute("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
         return JsonResponse({"status": "error", "database": str(exc)}, status=503)
-    body = {"status": "ok", "database": "ok", "time": timezone.now().isoformat()}
+    body = {"status": "ok", "database": "ok", "time": clock.now().isoformat()}
     if request.GET.get("full"):
         body.update(background_status())
     return JsonResponse(body)

@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth.models import Group
 
-from incidents import services
+from incidents import actions, services
 from incidents.choices import Level, ResolutionCode
 from incidents.models import Category
 from itsm.choices import Role
@@ -81,5 +81,5 @@ def make_incident(*, by, state="new", title="Mail is down for the finance floor"
         "cancel": {"reason": "Logged twice."},
     }
     for step in steps:
-        incident = services.TRANSITIONS[step](incident=incident, by=by, **params.get(step, {}))
+        incident = actions.TRANSITIONS[step](incident=incident, by=by, **params.get(step, {}))
     return incident

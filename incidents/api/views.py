@@ -11,7 +11,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import selectors, services
+from incidents import actions, selectors, services
 from incidents.api.serializers import (
     AssignInput,
     CategorySerializer,
@@ -61,6 +61,32 @@ def _version_from_if_match(header: str | None) -> int | None:
     return int(value)
 
 
+# Input, summary and description of each catalogue action that has its own endpoint.
+ENDPOINTS = {
+    "acknowledge": (VersionInput, "Acknowledge: start work (new → in progress)",
+                    "Start work; an incident nobody owns becomes yours."),
+    "hold": (HoldInput, "Put on hold (in progress → on hold)",
+             "Pause work for a named reason (awaiting caller, vendor, change or problem)."),
+    "resume": (VersionInput, "Resume work (on hold → in progress)",
+               "Take work up again after a hold."),
+    "resolve": (ResolveInput, "Resolve with a code and notes (in progress → resolved)",
+                "Record how it was resolved; the caller is told and may reopen it."),
+    "close": (CloseInput, "Close a resolved incident (resolved → closed)",
+              "Confirm the resolution (caller or agent); closed incidents stay closed."),
+    "reopen": (ReopenInput, "Reopen a resolved incident (resolved → in progress)",
+               "The fix did not hold: back to work, counted in `reopen_count`."),
+    "cancel": (ReasonInput, "Cancel an open incident, with a reason",
+               "Withdraw an incident logged in error or twice."),
+    "assign": (AssignInput, "Assign to a team and/or one of its members",
+               "Give the incident to a team, and optionally to one of its members."),
+    "assign_to_me": (VersionInput, "Take the incident yourself",
+                     "Take an open incident; it moves to your team if you are not in its team."),
+    "escalate": (ReasonInput, "Functional escalation to the next-tier team",
+                 "Hand the incident to the next-tier team of its current team."),
+    "notify_manager": (NotifyManagerInput, "Hierarchical escalation: alert the team's manager",
+                       "Alert the assignment team's manager; recorded on the timeline."),
+}
+
 @extend_schema(tags=["incidents"])
 @extend_schema_view(
     list=extend_schema(summary="List visible incidents (same filters as the queue)"),
@@ -75,13 +101,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     pagination_class = CappedCountPagination
     lookup_field = "number"
     # What each action reads from the request body (also the browsable API's forms).
-    inputs = {
-        "update": IncidentUpdateSerializer, "partial_update": IncidentUpdateSerializer,
-        "acknowledge": VersionInput, "hold": HoldInput, "resume": VersionInput,
-        "resolve": ResolveInput, "close": CloseInput, "reopen": ReopenInput,
-        "cancel": ReasonInput, "assign": AssignInput, "assign_to_me": VersionInput,
-        "escalate": ReasonInput, "notify_manager": NotifyManagerInput, "comments": CommentInput,
-    }
+    inputs = {"update": IncidentUpdateSerializer, "partial_update": IncidentUpdateSerializer,
+              "comments": CommentInput, **{name: spec[0] for name, spec in ENDPOINTS.items()}}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
@@ -139,97 +160,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def partial_update(self, request, number=None):
         return self.update(request, number, partial=True)
 
-    # --- lifecycle transitions -------------------------------------------------------------
+    # --- catalogue actions (endpoints made below, one per `incidents.actions` entry) -----------
 
-    def _transition(self, name: str) -> Response:
+    def _act(self, name: str) -> Response:
+        spec = actions.CATALOGUE[name]
         incident = self.get_object()  # 404 before 400: don't reveal what cannot be seen
         params = self._parse()
-        incident = services.TRANSITIONS[name](incident=incident, by=self.request.user,
-                                              version=self._version(params), **params)
-        return self._show(incident)
-
-    @acts("Acknowledge: start work (new → in progress)")
-    @action(detail=True, methods=["post"])
-    def acknowledge(self, request, number=None):
-        """Start work; an incident nobody owns becomes yours."""
-        return self._transition("acknowledge")
-
-    @acts("Put on hold (in progress → on hold)", request=HoldInput)
-    @action(detail=True, methods=["post"])
-    def hold(self, request, number=None):
-        """Pause work for a named reason (awaiting caller, vendor, change or problem)."""
-        return self._transition("hold")
-
-    @acts("Resume work (on hold → in progress)")
-    @action(detail=True, methods=["post"])
-    def resume(self, request, number=None):
-        """Take work up again after a hold."""
-        return self._transition("resume")
-
-    @acts("Resolve with a code and notes (in progress → resolved)", request=ResolveInput)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, number=None):
-        """Record how it was resolved; the caller is told and may reopen it."""
-        return self._transition("resolve")
-
-    @acts("Close a resolved incident (resolved → closed)", request=CloseInput)
-    @action(detail=True, methods=["post"])
-    def close(self, request, number=None):
-        """Confirm the resolution (caller or agent); closed incidents stay closed."""
-        return self._transition("close")
-
-    @acts("Reopen a resolved incident (resolved → in progress)", request=ReopenInput)
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, number=None):
-        """The fix did not hold: back to work, counted in `reopen_count`."""
-        return self._transition("reopen")
-
-    @acts("Cancel an open incident, with a reason", request=ReasonInput)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, number=None):
-        """Withdraw an incident logged in error or twice."""
-        return self._transition("cancel")
-
-    # --- assignment and escalation ---------------------------------------------------------
-
-    @acts("Assign to a team and/or one of its members", request=AssignInput)
-    @action(detail=True, methods=["post"])
-    def assign(self, request, number=None):
-        """Give the incident to a team, and optionally to one of its members."""
-        incident, params = self.get_object(), self._parse()
-        incident = services.incident_assign(
-            incident=incident, by=request.user, version=self._version(params),
-            team=params.get("team"), assignee=params.get("assignee"))
-        return self._show(incident)
-
-    @acts("Take the incident yourself")
-    @action(detail=True, methods=["post"], url_path="assign-to-me")
-    def assign_to_me(self, request, number=None):
-        """Take the incident; it moves to your team if you are not in its team."""
-        incident, params = self.get_object(), self._parse()
-        incident = services.incident_assign_to_me(incident=incident, by=request.user,
-                                                  version=self._version(params))
-        return self._show(incident)
-
-    @acts("Functional escalation to the next-tier team", request=ReasonInput)
-    @action(detail=True, methods=["post"])
-    def escalate(self, request, number=None):
-        """Hand the incident to the next-tier team of its current team."""
-        incident, params = self.get_object(), self._parse()
-        incident = services.incident_escalate(incident=incident, by=request.user,
-                                              version=self._version(params),
-                                              reason=params["reason"])
-        return self._show(incident)
-
-    @extend_schema(summary="Hierarchical escalation: alert the team's manager",
-                   request=NotifyManagerInput, responses={200: IncidentSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="notify-manager")
-    def notify_manager(self, request, number=None):
-        """Alert the assignment team's manager; recorded on the timeline."""
-        incident, params = self.get_object(), self._parse()
-        incident = services.incident_notify_manager(incident=incident, by=request.user,
-                                                    reason=params["reason"])
-        return self._show(incident)
+        version = self._version(params)
+        if spec.versioned:
+            params["version"] = version
+        return self._show(spec.service(incident=incident, by=self.request.user, **params))
 
     # --- conversation and history ----------------------------------------------------------
 
@@ -245,7 +185,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         incident = self.get_object()
         if request.method == "POST":
             params = self._parse()
-            entry = services.incident_comment(incident=incident, by=request.user, **params)
+            spec = actions.CATALOGUE["work_note" if params.pop("internal") else "comment"]
+            entry = spec.service(incident=incident, by=request.user, **params)
             return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
         entries = selectors.timeline_for(incident=incident, user=request.user).filter(
             kind__in=[EntryKind.COMMENT, EntryKind.WORK_NOTE])
@@ -268,3 +209,22 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CategorySerializer
     pagination_class = CappedCountPagination
     filterset_fields = ["active", "parent"]
+
+
+def _endpoint(name: str):
+    """The POST endpoint of one catalogue action, with its schema."""
+    request, summary, description = ENDPOINTS[name]
+
+    def endpoint(self, request, number=None):
+        return self._act(name)
+
+    endpoint.__name__ = endpoint.__qualname__ = name
+    endpoint.__doc__ = description
+    endpoint = action(detail=True, methods=["post"], url_path=actions.CATALOGUE[name].slug)(
+        endpoint)
+    return acts(summary, request=request)(endpoint)
+
+
+assert set(ENDPOINTS) == {a.name for a in actions.CATALOGUE.values() if a.endpoint}
+for _name in ENDPOINTS:  # DRF's router finds them as the viewset's extra actions
+    setattr(IncidentViewSet, _name, _endpoint(_name))

@@ -1,9 +1,8 @@
 """A few hundred demo incidents, each worked through `incidents.services` like a real one.
 
-Services stamp what they write with the current time. A `Clock` notes, before each step, the
-wall-clock moment and the moment in the past the step is meant to have happened; at the end
-one UPDATE per table moves every timestamp written during a step to the step's planned time
-(plus the milliseconds it took), so each timeline keeps its order and spans the last 30 days.
+Each story plans its steps, spreads them over the last 30 days, and runs every step with the
+clock frozen at the step's planned instant (`itsm.clock.frozen_at`): the services stamp the
+past time themselves, so the timelines are exactly what the services would have written.
 """
 
 from collections.abc import Callable
@@ -11,12 +10,11 @@ from datetime import datetime, timedelta
 from random import Random
 
 from django.conf import settings
-from django.db import connection
-from django.utils import timezone
 
-from incidents import services
+from incidents import actions, services
 from incidents.choices import Channel, HoldReason, Level, ResolutionCode, State
 from incidents.models import Incident
+from itsm import clock
 from itsm.demo import catalog
 from itsm.demo.catalog import fill
 from itsm.demo.reference import Cast
@@ -36,60 +34,21 @@ LAST_STEP_HOURS = {State.NEW: (0.1, 48), State.IN_PROGRESS: (0.2, 96),
                    State.CLOSED: (1, 29 * 24), State.CANCELED: (1, 29 * 24)}
 
 
-class Clock:
-    """Maps the wall-clock moments of the seeding onto planned moments in the past."""
-
-    # Every timestamp written at or after a mark moves to the mark's planned time.
-    WARP = """coalesce((SELECT c.planned_at + ({col} - c.real_at) FROM demo_clock c
-                        WHERE c.real_at <= {col} ORDER BY c.real_at DESC LIMIT 1), {col})"""
-    TABLES = {
-        "incidents_timelineentry": ["at"],
-        "incidents_incident": ["acknowledged_at", "resolved_at", "closed_at", "updated_at"],
-        "itsm_notification": ["created_at", "sent_at"],
-    }
-
-    def __init__(self):
-        self.marks: list[tuple[datetime, datetime]] = []
-
-    def at(self, planned: datetime) -> None:
-        self.marks.append((timezone.now(), planned))
-
-    def apply(self) -> None:
-        """Rewrite the timestamps written since the first mark: one UPDATE per table."""
-        if not self.marks:
-            return
-        start = self.marks[0][0]
-        with connection.cursor() as cursor:
-            cursor.execute("CREATE TEMP TABLE demo_clock "
-                           "(real_at timestamptz PRIMARY KEY, planned_at timestamptz NOT NULL)")
-            with cursor.copy("COPY demo_clock (real_at, planned_at) FROM STDIN") as copy:
-                for mark in self.marks:
-                    copy.write_row(mark)
-            for table, columns in self.TABLES.items():
-                sets = ", ".join(f"{c} = {self.WARP.format(col=c)}" for c in columns)
-                # Only rows written during the seeding have a timestamp at or after `start`.
-                where = " OR ".join(f"{c} >= %s" for c in columns)
-                cursor.execute(f"UPDATE {table} SET {sets} WHERE {where}", [start] * len(columns))
-            cursor.execute("DROP TABLE demo_clock")
-
-
 def seed_history(*, cast: Cast, count: int, rng: Random, now: datetime | None = None) -> int:
     """Create `count` incidents with believable histories; every state appears when count ≥ 6."""
-    now = now or timezone.now()
-    clock = Clock()
+    now = now or clock.now()
     states, weights = list(FINAL_STATES), list(FINAL_STATES.values())
     for i in range(count):
         final = states[i] if i < len(states) else rng.choices(states, weights)[0]
-        Story(cast=cast, rng=rng, clock=clock, final=final, now=now).tell()
-    clock.apply()
+        Story(cast=cast, rng=rng, final=final, now=now).tell()
     return count
 
 
 class Story:
     """One incident from logging to its final state: a plan of steps, then the telling."""
 
-    def __init__(self, *, cast: Cast, rng: Random, clock: Clock, final: State, now: datetime):
-        self.cast, self.rng, self.clock, self.final, self.now = cast, rng, clock, final, now
+    def __init__(self, *, cast: Cast, rng: Random, final: State, now: datetime):
+        self.cast, self.rng, self.final, self.now = cast, rng, final, now
         self.scenario = rng.choices(catalog.SCENARIOS, [s.weight for s in catalog.SCENARIOS])[0]
         self.incident: Incident | None = None
         self.steps: list[tuple[float, Callable]] = []  # (minutes after the previous step, step)
@@ -106,8 +65,8 @@ class Story:
         self.step((0, 0), self.create, fields)
         self.plan(priority)
         for at, action in zip(self.schedule(), (a for _, a in self.steps), strict=True):
-            self.clock.at(at)
-            action()
+            with clock.frozen_at(at):
+                action()
         return self.incident
 
     def plan(self, priority: int) -> None:
@@ -236,7 +195,7 @@ class Story:
         return spec.department if spec and spec.department else "Operations"
 
     def create(self, fields: dict) -> None:
-        self.incident = services.incident_create(opened_at=self.clock.marks[-1][1], **fields)
+        self.incident = services.incident_create(**fields)
 
     def caller(self) -> User | None:
         """The caller, when a person (alerts have the monitoring account as caller)."""
@@ -246,7 +205,7 @@ class Story:
     def transition(self, name: str, actor: str = "worker") -> None:
         by = (actor == "caller" and self.caller()) or self.worker()
         params = {"reason": self.rng.choice(catalog.CALLER_COMMENTS)} if name == "reopen" else {}
-        self.incident = services.TRANSITIONS[name](incident=self.incident, by=by, **params)
+        self.incident = actions.TRANSITIONS[name](incident=self.incident, by=by, **params)
 
     def comment(self, who: str) -> None:
         if who == "caller" and self.caller():

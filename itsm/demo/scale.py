@@ -277,9 +277,12 @@ def _created_entries(cursor, numbers: list[int]) -> None:
     channels = " ".join(f"WHEN '{c.value}' THEN '{c.label}'" for c in Channel)
     cursor.execute(
         "INSERT INTO incidents_timelineentry "
-        "(incident_id, kind, actor_id, at, field, old_value, new_value, body) "
+        "(incident_id, kind, actor_id, at, field, old_value, new_value, body, from_state, "
+        "to_state, new_code) "
         f"SELECT id, 'created', reported_by_id, opened_at, '', '', CASE priority {priorities} END, "
-        f"'Logged via ' || CASE channel {channels} END "
+        f"'Logged via ' || CASE channel {channels} END, '', 'new', "
+        "jsonb_build_object('state', 'new', 'priority', priority, 'team', assignment_team_id, "
+        "'assignee', assignee_id) "
         "FROM incidents_incident WHERE number = ANY(%s)",
         [[f"INC{n:07d}" for n in numbers]],
     )

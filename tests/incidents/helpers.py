@@ -1,6 +1,6 @@
 """What the service-layer tests share: transition inputs, the legal moves, and snapshots."""
 
-from incidents import services
+from incidents import actions
 from incidents.choices import HoldReason, ResolutionCode, State
 from incidents.models import Incident
 from itsm.models import Notification
@@ -25,7 +25,7 @@ LEGAL = {
     (State.IN_PROGRESS, "cancel"): State.CANCELED,
     (State.ON_HOLD, "cancel"): State.CANCELED,
 }
-ILLEGAL = [(state, name) for state in State.values for name in services.TRANSITIONS
+ILLEGAL = [(state, name) for state in State.values for name in actions.TRANSITIONS
            if (state, name) not in LEGAL]
 
 

@@ -160,3 +160,19 @@ def test_two_auto_close_sweeps_at_once_close_each_incident_once(
         row = Incident.objects.get(pk=incident.pk)
         assert row.state == State.CLOSED
         assert row.timeline.filter(kind=EntryKind.TRANSITION, new_value="Closed").count() == 1
+
+
+def test_two_outbox_sweeps_at_once_send_each_message_once(requester, mailoutbox):
+    from itsm.models import Notification
+    from itsm.notifications import notifications_sweep
+
+    Notification.objects.bulk_create(
+        Notification(key=f"e{n}:{requester.pk}:email", recipient=requester,
+                     address=requester.email, subject=f"S{n}", body="B") for n in range(12))
+
+    results = race(notifications_sweep, notifications_sweep)
+
+    assert all(isinstance(r, int) for r in results), results
+    assert sum(results) == 12
+    assert sorted(m.subject for m in mailoutbox) == sorted(f"S{n}" for n in range(12))
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}

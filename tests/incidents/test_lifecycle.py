@@ -4,7 +4,7 @@
 import pytest
 from django.utils import timezone
 
-from incidents import services
+from incidents import actions, services
 from incidents.choices import EntryKind, HoldReason, ResolutionCode, State
 from incidents.models import Incident
 from itsm.exceptions import Conflict, InvalidInput
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 # --- the lifecycle ---------------------------------------------------------------------------
 
 def test_the_transition_table_covers_every_state_and_transition():
-    assert len(LEGAL) + len(ILLEGAL) == len(State.values) * len(services.TRANSITIONS) == 42
+    assert len(LEGAL) + len(ILLEGAL) == len(State.values) * len(actions.TRANSITIONS) == 42
 
 
 @pytest.mark.parametrize(("state", "name"), list(LEGAL), ids=lambda v: str(v))
@@ -32,7 +32,7 @@ def test_a_legal_transition_moves_the_state_bumps_the_version_and_is_logged(
     incident = team_incident(state)
     before = snapshot(incident)
 
-    result = services.TRANSITIONS[name](incident=incident, by=agent, version=incident.version,
+    result = actions.TRANSITIONS[name](incident=incident, by=agent, version=incident.version,
                                         **PARAMS[name])
 
     row = fresh(incident)
@@ -52,7 +52,7 @@ def test_an_illegal_transition_is_a_conflict_and_changes_nothing(
     before = snapshot(incident)
 
     with pytest.raises(Conflict) as err:
-        services.TRANSITIONS[name](incident=incident, by=agent, version=incident.version,
+        actions.TRANSITIONS[name](incident=incident, by=agent, version=incident.version,
                                    **PARAMS[name])
 
     assert incident.number in err.value.message
@@ -66,7 +66,7 @@ def test_an_illegal_transition_is_a_conflict_even_for_a_manager(
     incident = team_incident(state)
     before = snapshot(incident)
     with pytest.raises(Conflict):
-        services.TRANSITIONS[name](incident=incident, by=manager, **PARAMS[name])
+        actions.TRANSITIONS[name](incident=incident, by=manager, **PARAMS[name])
     assert snapshot(incident) == before
 
 

@@ -3,7 +3,7 @@
 
 import pytest
 
-from incidents import services
+from incidents import actions, services
 from incidents.choices import EntryKind, State
 from incidents.models import Incident
 from itsm.exceptions import Forbidden
@@ -21,14 +21,14 @@ def test_an_agent_of_another_team_cannot_transition_the_teams_incident(
     incident = team_incident(state)
     before = snapshot(incident)
     with pytest.raises(Forbidden):
-        services.TRANSITIONS[name](incident=incident, by=other_agent, **PARAMS[name])
+        actions.TRANSITIONS[name](incident=incident, by=other_agent, **PARAMS[name])
     assert snapshot(incident) == before
 
 
 @pytest.mark.parametrize(("state", "name"), list(LEGAL), ids=lambda v: str(v))
 def test_a_manager_can_transition_any_teams_incident(team_incident, manager, state, name):
     incident = team_incident(state)
-    services.TRANSITIONS[name](incident=incident, by=manager, **PARAMS[name])
+    actions.TRANSITIONS[name](incident=incident, by=manager, **PARAMS[name])
     assert fresh(incident).state == LEGAL[(state, name)]
 
 
@@ -109,7 +109,7 @@ def test_the_caller_cannot_work_their_incident(team_incident, requester, state, 
     incident = team_incident(state)
     before = snapshot(incident)
     with pytest.raises(Forbidden):
-        services.TRANSITIONS[name](incident=incident, by=requester, **PARAMS[name])
+        actions.TRANSITIONS[name](incident=incident, by=requester, **PARAMS[name])
     assert snapshot(incident) == before
 
 
@@ -119,7 +119,7 @@ def test_a_stranger_cannot_close_or_reopen_someone_elses_incident(team_incident,
     incident = team_incident("resolved")
     before = snapshot(incident)
     with pytest.raises(Forbidden):
-        services.TRANSITIONS[name](incident=incident, by=stranger)
+        actions.TRANSITIONS[name](incident=incident, by=stranger)
     assert snapshot(incident) == before
 
 

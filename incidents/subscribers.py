@@ -1,0 +1,163 @@
+"""The incident events' standard subscribers: the timeline first, then the notifications.
+
+Registered once, in order, when the app is ready (`IncidentsConfig.ready`). Adding a
+subscriber (SLA clocks, paging, metrics) means a module like this one, not an edit of
+`incidents.services`.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from incidents import events
+from incidents.choices import EntryKind, State
+from incidents.models import Incident, TimelineEntry
+from itsm.events import subscribe
+from itsm.notifications import notification_queue
+
+
+def _code(value):
+    """The raw, JSON-friendly value: a primary key for a record, else the value itself."""
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def _shown(field: str, value) -> str:
+    """What people read for a field's value: a choice's label, a record's name, or the text."""
+    if value is None or value == "":
+        return ""
+    choices = dict(Incident._meta.get_field(field).flatchoices)
+    return str(choices.get(value, value))
+
+
+def _owner(team, assignee) -> tuple[str, dict]:
+    return (f"{team or '—'} / {assignee or '—'}",
+            {"team": _code(team), "assignee": _code(assignee)})
+
+
+def _entry(event: events.IncidentEvent, kind: EntryKind, **fields) -> TimelineEntry:
+    return TimelineEntry.objects.create(incident=event.incident, actor=event.by, kind=kind,
+                                        at=event.at, event_id=event.id, **fields)
+
+
+# --- the timeline ----------------------------------------------------------------------------
+
+@subscribe(events.Created)
+def log_created(event: events.Created) -> None:
+    incident = event.incident
+    team, assignee = incident.assignment_team, incident.assignee
+    if event.chosen_team:  # chosen at intake: the first owner belongs on the record
+        owner = f", assigned to {team}" + (f" / {assignee}" if assignee else "")
+    else:
+        owner = f", routed to {team}" if team else ""
+    _entry(event, EntryKind.CREATED, to_state=State.NEW,
+           new_value=incident.get_priority_display(),
+           new_code={"state": State.NEW, "priority": incident.priority, "team": _code(team),
+                     "assignee": _code(assignee)},
+           body=f"Logged via {incident.get_channel_display()}{owner}")
+
+
+@subscribe(events.FieldChanged)
+def log_field_change(event: events.FieldChanged) -> None:
+    override = getattr(event, "override", "")
+    _entry(event, EntryKind.FIELD_CHANGE, field=event.field,
+           old_value=_shown(event.field, event.old), new_value=_shown(event.field, event.new),
+           old_code=_code(event.old), new_code=_code(event.new),
+           body=f"Override: {override}" if override else event.note)
+
+
+@subscribe(events.Transitioned)
+def log_transition(event: events.Transitioned) -> None:
+    _entry(event, EntryKind.TRANSITION, field="state",
+           old_value=State(event.from_state).label, new_value=State(event.to_state).label,
+           from_state=event.from_state, to_state=event.to_state,
+           old_code=event.from_state, new_code=event.to_state, body=event.note)
+
+
+@subscribe(events.Assigned)
+def log_assignment(event: events.Assigned) -> None:
+    incident = event.incident
+    old_value, old_code = _owner(event.old_team, event.old_assignee)
+    new_value, new_code = _owner(incident.assignment_team, incident.assignee)
+    kind = EntryKind.ESCALATION if isinstance(event, events.Escalated) else EntryKind.ASSIGNMENT
+    _entry(event, kind, field="assignment", old_value=old_value, new_value=new_value,
+           old_code=old_code, new_code=new_code, body=event.note)
+
+
+@subscribe(events.ManagerNotified)
+def log_manager_notified(event: events.ManagerNotified) -> None:
+    _entry(event, EntryKind.NOTIFICATION, new_value=str(event.manager),
+           new_code=_code(event.manager), body=event.reason)
+
+
+@subscribe(events.Commented)
+def log_comment(event: events.Commented) -> None:
+    _entry(event, EntryKind.WORK_NOTE if event.internal else EntryKind.COMMENT, body=event.body)
+
+
+# --- notifications (through the outbox) ------------------------------------------------------
+
+def _tell_assignee(event: events.IncidentEvent) -> None:
+    incident = event.incident
+    if incident.assignee is None or incident.assignee == event.by:
+        return
+    notification_queue(
+        key=event.id, recipients=[incident.assignee],
+        subject=f"[{incident.number}] Assigned to you: {incident.title}",
+        body=f"{event.by or 'The service desk'} assigned {incident.number} "
+             f"({incident.get_priority_display()}) to you.",
+    )
+
+
+@subscribe(events.Created)
+def notify_created(event: events.Created) -> None:
+    _tell_assignee(event)
+
+
+@subscribe(events.Assigned)
+def notify_assigned(event: events.Assigned) -> None:
+    incident = event.incident
+    if isinstance(event, events.Escalated):
+        team = incident.assignment_team
+        notification_queue(
+            key=event.id, recipients=list(team.members.all()),
+            subject=f"[{incident.number}] Escalated to {team}: {incident.title}",
+            body=f"{event.by} escalated {incident.number} ({incident.get_priority_display()}) "
+                 f"from {event.old_team} to {team}.\n\nReason: {event.note}",
+        )
+    elif incident.assignee_id != getattr(event.old_assignee, "pk", None):
+        _tell_assignee(event)
+
+
+@subscribe(events.ManagerNotified)
+def notify_manager(event: events.ManagerNotified) -> None:
+    incident = event.incident
+    notification_queue(
+        key=event.id, recipients=[event.manager],
+        subject=f"[{incident.number}] Needs your attention: {incident.title}",
+        body=f"{event.by} raised {incident.number} ({incident.get_priority_display()}, "
+             f"{incident.get_state_display()}) to you as manager of {incident.assignment_team}."
+             f"\n\n{event.reason}",
+    )
+
+
+@subscribe(events.Transitioned)
+def notify_resolved(event: events.Transitioned) -> None:
+    incident = event.incident
+    if event.to_state != State.RESOLVED or incident.caller == event.by:
+        return
+    notification_queue(
+        key=event.id, recipients=[incident.caller],
+        subject=f"[{incident.number}] Resolved: {incident.title}",
+        body=f"Your incident was resolved ({incident.get_resolution_code_display()}):\n\n"
+             f"{incident.resolution_notes}\n\nIf it is not fixed, reopen it; otherwise it "
+             f"closes by itself after {settings.INCIDENT_AUTO_CLOSE_DAYS} days.",
+    )
+
+
+@subscribe(events.Commented)
+def notify_comment(event: events.Commented) -> None:
+    incident = event.incident
+    if event.internal or event.by == incident.caller:
+        return
+    notification_queue(key=event.id, recipients=[incident.caller],
+                       subject=f"[{incident.number}] New comment: {incident.title}",
+                       body=f"{event.by} wrote:\n\n{event.body}")
