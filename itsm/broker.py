@@ -1,14 +1,12 @@
 """Housekeeping for the default broker: kombu's SQLAlchemy transport on the desk's PostgreSQL.
 
-That transport never deletes a message: a consumed one is only marked `visible = false`. The
-purge keeps its table small. Nothing durable lives in the broker (the outbox and the sweeps
-keep their state in their own tables), so a purged or lost message costs no outcome.
+That transport never deletes a message: a consumed one is only marked `visible = false`, so its
+table grows by every task ever sent. The purge deletes those. Nothing durable lives in the
+broker (the outbox and the sweeps keep their state in their own tables), so a lost message
+costs latency, never an outcome.
 """
 
 from django.conf import settings
-from django.db import connection
-
-MESSAGE_TABLE = "kombu_message"
 
 
 def uses_database_broker() -> bool:
@@ -19,9 +17,13 @@ def broker_purge_consumed() -> int:
     """Delete the messages workers have already taken; returns how many went."""
     if not uses_database_broker():
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [MESSAGE_TABLE])
-        if cursor.fetchone()[0] is None:  # created by kombu on first use
-            return 0
-        cursor.execute(f"DELETE FROM {MESSAGE_TABLE} WHERE visible = false")
-        return cursor.rowcount
+    from itsm.celery import app
+
+    # Through kombu's own session and table model: right whichever database the broker is on.
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        message = channel.message_cls
+        deleted = (channel.session.query(message).filter(message.visible.is_(False))
+                   .delete(synchronize_session=False))
+        channel.session.commit()
+    return deleted
