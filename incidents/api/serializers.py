@@ -5,6 +5,7 @@ Serializers only parse and present; every write goes through `incidents.services
 
 from rest_framework import serializers
 
+from incidents.actions import CATALOGUE, TRANSITIONS, available
 from incidents.choices import Channel, EntryKind, HoldReason, ResolutionCode
 from incidents.models import Category, Incident, TimelineEntry
 from itsm.models import Service, Team, User
@@ -43,6 +44,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     priority_display = serializers.CharField(source="get_priority_display", read_only=True)
     available_transitions = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -50,13 +52,25 @@ class IncidentSerializer(serializers.ModelSerializer):
                   "reported_by", "channel", "service", "service_name", "category", "subcategory",
                   "impact", "urgency", "priority", "priority_display", "priority_override_reason",
                   "assignment_team", "assignment_team_name", "assignee", "assignee_name",
-                  "state_display", *LIFECYCLE_FIELDS, "version", "available_transitions"]
+                  "state_display", *LIFECYCLE_FIELDS, "version", "available_transitions",
+                  "available_actions"]
         read_only_fields = ["number", "reported_by", "priority", "priority_override_reason",
                             *LIFECYCLE_FIELDS, "version"]
 
     def get_available_transitions(self, incident) -> list[str]:
-        user = self.context["request"].user
-        return [t.name for t in incident.get_available_user_state_transitions(user)]
+        allowed = self._allowed(incident)
+        return [name for name in TRANSITIONS if name in allowed]
+
+    def get_available_actions(self, incident) -> list[str]:
+        """Every catalogue action the requesting user may take now (transitions included)."""
+        allowed = self._allowed(incident)
+        return [name for name in CATALOGUE if name in allowed]
+
+    def _allowed(self, incident) -> set[str]:
+        cache = self.context.setdefault("allowed", {})  # both fields ask; answer once
+        if incident.pk not in cache:
+            cache[incident.pk] = available(incident, self.context["request"].user)
+        return cache[incident.pk]
 
 
 class IncidentUpdateSerializer(serializers.ModelSerializer):
