@@ -2,9 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -13,17 +12,9 @@ from incidents.choices import Level, Priority, State
 from incidents.filters import IncidentFilter, View
 from incidents.models import Incident
 from itsm.exceptions import Conflict, Forbidden, InvalidInput
+from itsm.htmx import render_page
 from itsm.models import Service
-
-
-def render_page(request, template: str, context: dict, *, partial: str | None = None,
-                status: int = 200) -> HttpResponse:
-    """The whole page, or only `partial` of it when htmx asks; caches keep the two apart."""
-    if partial and request.htmx and not request.htmx.boosted:
-        template = f"{template}#{partial}"
-    response = render(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+from itsm.pagination import COUNT_CAP, paginate
 
 
 def _incident_or_404(request, number: str) -> Incident:
@@ -57,10 +48,10 @@ def queue(request):
         page_number = 1
     if filterset.is_valid():
         # A text search counts fewer matches: each one costs a trigram index probe.
-        cap = 200 if params.get("q") else selectors.COUNT_CAP
-        page = selectors.paginate(filterset.qs, page=page_number, cap=cap)
+        cap = 200 if params.get("q") else COUNT_CAP
+        page = paginate(filterset.qs, page=page_number, cap=cap)
     else:
-        page = selectors.paginate(Incident.objects.none(), page=1)
+        page = paginate(Incident.objects.none(), page=1)
     choices.attach(page.rows)
     context = {"filter": filterset, "page": page, "views": View.CHOICES, "agent": agent,
                "current_view": params["view"],

@@ -13,9 +13,9 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from incidents.selectors import COUNT_CAP
 from itsm.exceptions import ServiceError
 from itsm.models import Service, Team
+from itsm.pagination import COUNT_CAP
 
 # --- errors ----------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from itsm import clock
-from itsm.choices import Criticality, DeliveryChannel, DeliveryStatus, Role, Tier
+from itsm.choices import Criticality, DeliveryChannel, DeliveryStatus, Tier
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
 
@@ -21,9 +21,6 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
-
-    def has_role(self, role: Role) -> bool:
-        return self.is_superuser or self.groups.filter(name=role).exists()
 
     @property
     def is_agent(self) -> bool:

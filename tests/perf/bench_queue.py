@@ -107,7 +107,8 @@ def fallback_request(user, url: str, headers: dict):
     from django.test import RequestFactory
 
     from incidents.filters import IncidentFilter
-    from incidents.selectors import incident_list, paginate
+    from incidents.selectors import incident_list
+    from itsm.pagination import paginate
 
     request = RequestFactory().get(url, **headers)
     request.user = user
