@@ -19,7 +19,7 @@ PGDATA_DIR := $(or $(EMBEDDED_PGDATA),$(CURDIR)/.pgdata)
 # Local commands run in development mode unless DEBUG is set (the settings default is off).
 DEV := DEBUG=$${DEBUG:-1}
 
-.PHONY: help install install-dev run migrate seed shell test lint fmt check-migrations \
+.PHONY: help install install-dev lock run migrate seed shell test lint fmt check-migrations \
 	browser bench bench-data stop-db clean
 
 help: ## list the targets
@@ -34,19 +34,26 @@ $(PY):
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "'$(PYTHON) -m venv' failed:" \
 		"on Debian, apt-get install python3-venv" >&2; exit 1; }
 
-$(VENV)/.installed: pyproject.toml | $(PY)
+# constraints.txt pins every package to the versions the suite last passed with.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
 	@echo "Installing the service desk into $(VENV)"
-	$(PY) -m pip install --quiet --editable .
+	$(PY) -m pip install --quiet --constraint constraints.txt --editable .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(PY)
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(PY)
 	@echo "Installing the service desk and its development tools into $(VENV)"
-	$(PY) -m pip install --quiet --editable ".[dev]"
+	$(PY) -m pip install --quiet --constraint constraints.txt --editable ".[dev]"
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed ## create .venv and install the project
 
 install-dev: $(VENV)/.installed-dev ## install with the test and lint tools
+
+lock: | $(PY) ## re-resolve pyproject.toml's ranges into constraints.txt (then run make test)
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet --editable ".[dev]"
+	{ sed -n '1,2p' constraints.txt; $(VENV)-lock/bin/pip freeze --exclude-editable | grep -v "^itsm-service-desk"; } \
+		> constraints.txt.new && mv constraints.txt.new constraints.txt && rm -rf $(VENV)-lock
 
 # Debian's chromium drives the browser tests (Playwright launches $(CHROMIUM_PATH); its own
 # browser download is never used).
