@@ -429,7 +429,7 @@ def incident_comment(*, incident: Incident, by: User, body: str,
     guards.comment(incident, by)
     if internal:
         guards.work_note(incident, by)
-    event = events.Commented(incident=incident, by=by, at=at, body=body, internal=internal)
-    publish(event)
+    results = publish(events.Commented(incident=incident, by=by, at=at, body=body,
+                                       internal=internal))
     _touch(incident, at)  # queues re-sort by activity, and stale forms notice
-    return TimelineEntry.objects.get(event_id=event.id)
+    return next(r for r in results if isinstance(r, TimelineEntry))  # the timeline's row

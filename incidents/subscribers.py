@@ -89,8 +89,9 @@ def log_manager_notified(event: events.ManagerNotified) -> None:
 
 
 @subscribe(events.Commented)
-def log_comment(event: events.Commented) -> None:
-    _entry(event, EntryKind.WORK_NOTE if event.internal else EntryKind.COMMENT, body=event.body)
+def log_comment(event: events.Commented) -> TimelineEntry:
+    return _entry(event, EntryKind.WORK_NOTE if event.internal else EntryKind.COMMENT,
+                  body=event.body)
 
 
 # --- notifications (through the outbox) ------------------------------------------------------

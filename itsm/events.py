@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
-Handler = Callable[[Any], None]
+Handler = Callable[[Any], Any]
 _subscribers: list[tuple[type, Handler]] = []
 
 
@@ -55,10 +55,13 @@ def subscribed(event_type: type, handler: Handler) -> Iterator[Handler]:
         unsubscribe(handler)
 
 
-def publish(event: Event) -> None:
-    """Hand the event to its subscribers, in registration order, in the current transaction."""
+def publish(event: Event) -> list:
+    """Hand the event to its subscribers, in registration order, in the current transaction.
+
+    Returns what the handlers returned (most return nothing; the timeline its row).
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(f"{type(event).__name__} published outside a transaction")
-    for event_type, handler in list(_subscribers):
-        if isinstance(event, event_type):
-            handler(event)
+    results = [handler(event) for event_type, handler in list(_subscribers)
+               if isinstance(event, event_type)]
+    return [result for result in results if result is not None]

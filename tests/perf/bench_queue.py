@@ -1,4 +1,5 @@
-"""Server time and query count of the queue page (`/incidents/`) on the current database.
+"""Server time, query count and size of the queue page (`/incidents/`) and of an incident's
+detail page (the demo incident with the longest timeline) on the current database.
 
 It measures what `seed_scale` loaded, so it never creates a test database. As a script:
 
@@ -35,6 +36,7 @@ class Result:
     times_ms: list[float] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)  # time spent waiting for the database
     queries: int = 0
+    size: int = 0  # bytes of the response body
     slowest: tuple[float, str] = (0.0, "")  # (median ms, sql) of its slowest query
     first_page: bool = True  # the targets are about the first pages of the usual views
 
@@ -63,7 +65,7 @@ class QueryTimer:
             self.durations.append((time.perf_counter() - started) * 1000)
 
 
-def urls(team_id: int) -> list[tuple[str, dict, bool]]:
+def urls(team_id: int, detail: str) -> list[tuple[str, dict, bool]]:
     """(url, extra headers, counts toward the first-page target)."""
     views = [(f"/incidents/?view={v}", {}, True)
              for v in ("mine", "teams", "unassigned", "open", "resolved", "all")]
@@ -81,7 +83,20 @@ def urls(team_id: int) -> list[tuple[str, dict, bool]]:
         ("/incidents/?view=open&ordering=-updated", {}, False),
         ("/incidents/?view=all&ordering=-updated", {}, False),
         ("/incidents/?view=open&ordering=-opened", {}, False),
+        (detail, {}, True),
+        (detail, {"HTTP_HX_REQUEST": "true"}, True),  # after an action: the incident partial
     ]
+
+
+def longest_history() -> str:
+    """The detail page of the incident with the most timeline entries."""
+    from django.db.models import Count
+
+    from incidents.models import Incident
+
+    number = (Incident.objects.annotate(n=Count("timeline")).order_by("-n")
+              .values_list("number", flat=True).first())
+    return f"/incidents/{number}/"
 
 
 def setup_django() -> None:
@@ -133,7 +148,7 @@ def measure(*, username: str, repeat: int, mode: str = "auto") -> tuple[list[Res
         mode = "page" if queue_page_exists(client) else "fallback"
     team = user.teams.order_by("tier", "name").first() or Team.objects.order_by("pk").first()
     results = []
-    for url, headers, first_page in urls(team.pk):
+    for url, headers, first_page in urls(team.pk, longest_history()):
         result = Result(url + (" [htmx]" if headers else ""), first_page=first_page)
         per_query: dict[int, tuple[list[float], str]] = {}  # position → (times, sql)
         for i in range(repeat + 1):  # the first run only warms caches
@@ -144,6 +159,7 @@ def measure(*, username: str, repeat: int, mode: str = "auto") -> tuple[list[Res
                 if mode == "page":
                     response = client.get(url, **headers)
                     assert response.status_code == 200, (url, response.status_code)
+                    result.size = len(response.content)
                 else:
                     fallback_request(user, url, headers)
                 elapsed = (time.perf_counter() - started) * 1000
@@ -196,11 +212,11 @@ def report(results: list[Result], mode: str, repeat: int, explain_count: int = 1
     width = max(len(r.url) for r in results)
     out(f"\nQueue benchmark ({mode} mode, {repeat} runs per URL after one warm-up)")
     out(f"{'url':<{width}}  {'median ms':>9}  {'p95 ms':>8}  {'queries':>7}  "
-        f"{'SQL ms':>7}  slowest query (median ms)")
+        f"{'SQL ms':>7}  {'KB':>6}  slowest query (median ms)")
     for r in results:
         flag = " *" if r.first_page and r.median > TARGET_MEDIAN_MS else ""
         out(f"{r.url:<{width}}  {r.median:9.1f}  {r.p95:8.1f}  {r.queries:7d}  "
-            f"{statistics.median(r.sql_ms):7.1f}  {r.slowest[0]:.1f}{flag}")
+            f"{statistics.median(r.sql_ms):7.1f}  {r.size / 1024:6.1f}  {r.slowest[0]:.1f}{flag}")
     max_queries = max(r.queries for r in results)
     slow = [r for r in results if r.first_page and r.median > TARGET_MEDIAN_MS]
     out(f"\nTargets: ≤ {TARGET_QUERIES} queries for every URL: "
