@@ -26,7 +26,7 @@ class Role(models.TextChoices):
 
 
 class DeliveryChannel(models.TextChoices):
-    """How an outbound message travels; each has one sender in `itsm.notifications.SENDERS`."""
+    """How an outbound message travels; each has an entry in `itsm.notifications.CHANNELS`."""
 
     EMAIL = "email", "E-mail"
 

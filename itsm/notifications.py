@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -38,13 +39,23 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 60))
 
 
+@dataclass(frozen=True)
+class Channel:
+    """How to address a person on a channel, and how to send one message through it."""
+
+    address: Callable[[User], str]  # "" when the person has no address there
+    send: Callable[[Notification], None]  # raises on failure
+
+
 def _send_email(note: Notification) -> None:
     send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.address])
 
 
-# One sender per channel; a new channel (chat, SMS, webhook) is a choice and a sender here,
-# and each destination of it is data (the row's address).
-SENDERS: dict[str, Callable[[Notification], None]] = {DeliveryChannel.EMAIL: _send_email}
+# A new channel (chat, SMS, webhook) is a DeliveryChannel choice and one entry here; each
+# destination on it is data: the row's address, snapshotted when the message is written.
+CHANNELS: dict[str, Channel] = {
+    DeliveryChannel.EMAIL: Channel(address=lambda user: user.email, send=_send_email),
+}
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -58,13 +69,14 @@ def notification_queue(*, key, recipients: Iterable[User | None], subject: str, 
     """
     # A line break in a header is refused by the mailer (BadHeaderError): titles may carry one.
     subject = " ".join(subject.split())[:200]
-    people = {u.pk: u for u in recipients if u is not None and u.email}.values()
+    address_of = CHANNELS[channel].address
+    people = {u.pk: u for u in recipients if u is not None and address_of(u)}.values()
     if not people:
         return []
     now = clock.now()
     rows = Notification.objects.bulk_create(
         [Notification(key=f"{key}:{user.pk}:{channel}", channel=channel, recipient=user,
-                      address=user.email, subject=subject, body=body, created_at=now,
+                      address=address_of(user), subject=subject, body=body, created_at=now,
                       due_at=now) for user in people],
         # Returns the ids of rows already there too (the no-op update makes PostgreSQL say them).
         update_conflicts=True, unique_fields=["key"], update_fields=["key"],
@@ -123,7 +135,7 @@ def _send(notification_id: int, claim: uuid.UUID) -> bool:
     note = Notification.objects.get(pk=notification_id)
     mine = Notification.objects.filter(pk=notification_id, claim=claim)
     try:
-        SENDERS[note.channel](note)
+        CHANNELS[note.channel].send(note)
     except Exception as exc:  # noqa: BLE001 - whatever the channel raised is recorded, retried
         now = clock.now()
         if note.attempts >= MAX_ATTEMPTS:

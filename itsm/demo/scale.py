@@ -16,11 +16,11 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
-from django.utils import timezone
 
 from incidents import services
 from incidents.choices import Channel, HoldReason, Level, Priority, ResolutionCode, State
 from incidents.models import Category, Incident, PriorityMatrix, TimelineEntry
+from itsm import clock
 from itsm.choices import Criticality, Role
 from itsm.demo import catalog
 from itsm.demo.catalog import fill
@@ -238,7 +238,7 @@ def seed_scale(*, count: int, batch: int, callers: int, timeline: bool, seed: in
                progress: Callable[[int, float], None] = lambda done, secs: None) -> int:
     """Add `count` incidents in batches of `batch` rows, one transaction each."""
     cast = load_cast()
-    maker = RowMaker(cast=cast, callers=ensure_callers(callers), now=timezone.now(), seed=seed)
+    maker = RowMaker(cast=cast, callers=ensure_callers(callers), now=clock.now(), seed=seed)
     started, done = time.monotonic(), 0
     while done < count:
         size = min(batch, count - done)
