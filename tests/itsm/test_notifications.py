@@ -218,3 +218,18 @@ def test_an_action_succeeds_while_the_broker_is_down_and_the_sweep_delivers_once
         assert notifications_sweep() == 0
     [mail] = mailoutbox
     assert mail.to == [requester.email]
+
+
+def test_a_message_whose_worker_dies_on_every_attempt_ends_failed(note, mailoutbox):
+    start = clock.now()
+    for attempt in range(MAX_ATTEMPTS):  # each attempt: claimed, then the worker is killed
+        with time_machine.travel(start + timedelta(minutes=attempt)):
+            due = Notification.objects.filter(notifications._claimable(clock.now()),
+                                              pk=note.pk)
+            assert notifications._claim(due, clock.now()) is not None
+    with time_machine.travel(start + timedelta(minutes=MAX_ATTEMPTS + 1)):
+        assert notifications_sweep() == 0
+    saved = row(note)
+    assert (saved.status, saved.attempts) == (DeliveryStatus.FAILED, MAX_ATTEMPTS)
+    assert "stopped" in saved.last_error
+    assert mailoutbox == []
