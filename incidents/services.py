@@ -233,6 +233,10 @@ def incident_override_priority(*, incident: Incident, by: User, priority: int, r
 
 # --- lifecycle -------------------------------------------------------------------------------
 
+# Transitions that stamp a time on the incident (acknowledged_at, resolved_at, closed_at).
+_TIMED = {"acknowledge", "resolve", "close", "cancel"}
+
+
 def _transition(incident: Incident, by: User | None, name: str, version: int | None,
                 note: str = "", **params) -> Incident:
     """Run one FSM transition under the row lock and publish it (by None: the system)."""
@@ -245,10 +249,6 @@ def _transition(incident: Incident, by: User | None, name: str, version: int | N
     publish(events.Transitioned(incident=incident, by=by, at=at, transition=name,
                                 from_state=from_state, to_state=incident.state, note=note))
     return incident
-
-
-# Transitions that stamp a time on the incident (acknowledged_at, resolved_at, closed_at).
-_TIMED = {"acknowledge", "resolve", "close", "cancel"}
 
 
 @transaction.atomic

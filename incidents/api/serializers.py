@@ -176,7 +176,8 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = TimelineEntry
         fields = ["id", "kind", "kind_display", "actor", "actor_name", "at", "field",
-                  "old_value", "new_value", "body", "internal"]
+                  "old_value", "new_value", "from_state", "to_state", "old_code", "new_code",
+                  "body", "internal"]
         read_only_fields = fields
 
     def get_actor_name(self, entry) -> str:

@@ -213,7 +213,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 def _endpoint(name: str):
     """The POST endpoint of one catalogue action, with its schema."""
-    request, summary, description = ENDPOINTS[name]
+    body, summary, description = ENDPOINTS[name]
 
     def endpoint(self, request, number=None):
         return self._act(name)
@@ -222,7 +222,7 @@ def _endpoint(name: str):
     endpoint.__doc__ = description
     endpoint = action(detail=True, methods=["post"], url_path=actions.CATALOGUE[name].slug)(
         endpoint)
-    return acts(summary, request=request)(endpoint)
+    return acts(summary, request=body)(endpoint)
 
 
 assert set(ENDPOINTS) == {a.name for a in actions.CATALOGUE.values() if a.endpoint}

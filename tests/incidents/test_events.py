@@ -169,3 +169,13 @@ def test_services_take_the_time_from_the_clock(agent, team):
 def test_the_frozen_clock_needs_an_aware_instant():
     with pytest.raises(ValueError, match="aware"), clock.frozen_at(datetime(2026, 1, 1)):
         pass
+
+
+def test_the_api_timeline_carries_the_codes(api, team_incident, agent):
+    incident = services.incident_acknowledge(incident=team_incident("new"), by=agent)
+    entries = api(agent).get(f"/api/v1/incidents/{incident.number}/timeline/").json()
+    transition = next(e for e in entries if e["kind"] == "transition")
+    assert (transition["from_state"], transition["to_state"], transition["new_value"]) == (
+        "new", "in_progress", "In progress")
+    assignment = next(e for e in entries if e["kind"] == "assignment")
+    assert assignment["new_code"] == {"team": incident.assignment_team_id, "assignee": agent.pk}
