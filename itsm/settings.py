@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 from itsm import embedded_db
 
@@ -162,6 +163,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SYNC_EVERY = 1  # write last_run_at at once: /healthz?full=1 reads it for beat
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Beat's periodic jobs (the sweeps, the heartbeat) have a queue of their own, so they never wait
+# behind a backlog of per-event tasks they are there to make up for. A worker started without
+# -Q consumes every queue listed here.
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("periodic")]
+CELERY_TASK_ROUTES = {task: {"queue": "periodic"} for task in (
+    "itsm.tasks.sweep_notifications", "itsm.tasks.purge_broker_messages", "itsm.tasks.heartbeat",
+    "incidents.tasks.auto_close_resolved",
+)}
 
 # Lifecycle: resolved incidents close themselves after this many days without a reply.
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=3)

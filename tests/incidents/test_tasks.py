@@ -132,3 +132,13 @@ def test_syncing_keeps_an_admins_pause():
     PeriodicTask.objects.filter(name=name).update(enabled=False)
     sync_beat_schedule()
     assert PeriodicTask.objects.get(name=name).enabled is False
+
+
+def test_beat_jobs_have_their_own_queue_so_a_backlog_never_delays_a_sweep():
+    from itsm.celery import app
+
+    routes = {entry["task"]: app.amqp.router.route({}, entry["task"])["queue"].name
+              for entry in BEAT_SCHEDULE.values()}
+    assert set(routes.values()) == {"periodic"}, routes
+    assert app.amqp.router.route({}, "itsm.tasks.deliver_notification")["queue"].name == "celery"
+    assert {q.name for q in app.amqp.queues.values()} >= {"celery", "periodic"}

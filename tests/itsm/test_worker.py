@@ -7,10 +7,8 @@ kill the worker while it is sending.
 
 import os
 import signal
-import socketserver
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -27,50 +25,16 @@ from itsm.celery import app
 from itsm.choices import DeliveryStatus
 from itsm.models import Notification
 from itsm.notifications import notification_queue, notifications_sweep
+from tests.smtp import SMTPServer
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-class SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP for Django's backend; a stalled server greets, then never answers."""
-
-    def handle(self):
-        self.wfile.write(b"220 test ESMTP\r\n")
-        if self.server.stalled:
-            self.server.release.wait(120)
-            return
-        lines, data = [], False
-        for raw in self.rfile:
-            line = raw.decode().rstrip("\r\n")
-            if data:
-                if line == ".":
-                    self.server.messages.append("\n".join(lines))
-                    lines, data = [], False
-                    self.wfile.write(b"250 queued\r\n")
-                else:
-                    lines.append(line)
-            elif line[:4].upper() == "DATA":
-                data = True
-                self.wfile.write(b"354 go ahead\r\n")
-            elif line[:4].upper() == "QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
 @pytest.fixture
 def smtp_server(request):
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SMTPHandler)
-    server.daemon_threads = True
-    server.stalled = getattr(request, "param", False)
-    server.release, server.messages = threading.Event(), []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
+    with SMTPServer(stalled=getattr(request, "param", False)) as server:
+        yield server
 
 
 @pytest.fixture
@@ -85,7 +49,7 @@ def worker(smtp_server):
         "DATABASE_URL": urlsplit(settings.DATABASE_URL)._replace(path=f"/{test_db}").geturl(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,  # the broker tasks are sent to here
         "CELERY_TASK_ALWAYS_EAGER": "",
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.server_address[1]}",
+        "EMAIL_URL": smtp_server.url,
         "EMAIL_TIMEOUT": "120",
         "CONN_MAX_AGE": "0",
     }
