@@ -7,7 +7,6 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from incidents import subscribers  # noqa: F401 - registers the timeline and notifications
         from incidents.defaults import seed_priority_matrix
 
         post_migrate.connect(seed_priority_matrix, sender=self)

@@ -1,8 +1,8 @@
 """The incident events' standard subscribers: the timeline first, then the notifications.
 
-Registered once, in order, when the app is ready (`IncidentsConfig.ready`). Adding a
-subscriber (SLA clocks, paging, metrics) means a module like this one, not an edit of
-`incidents.services`.
+Found and registered once, in order, when the project starts (`ItsmConfig.ready` imports
+every app's `subscribers` module). Adding a subscriber (SLA clocks, paging, metrics) means a
+function in a module like this one, never an edit of `incidents.services`.
 """
 
 from django.conf import settings

@@ -7,6 +7,7 @@ class ItsmConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_migrate
+        from django.utils.module_loading import autodiscover_modules
 
         from itsm.roles import sync_roles
         from itsm.schedule import sync_beat_schedule
@@ -15,3 +16,6 @@ class ItsmConfig(AppConfig):
         # every app's signal, as each app's permissions only exist once its own signal ran.
         post_migrate.connect(sync_roles, dispatch_uid="itsm.sync_roles")
         post_migrate.connect(sync_beat_schedule, sender=self)
+        # Every app's `subscribers` module registers its event handlers, in INSTALLED_APPS
+        # order (incidents' timeline and notifications first, as the apps are listed).
+        autodiscover_modules("subscribers")

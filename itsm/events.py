@@ -2,8 +2,10 @@
 subscribers (timeline, notifications; soon SLA clocks, paging, metrics, webhooks) react to it.
 
 Deliberately boring: a list of (event type, handler) pairs, called in the order they were
-registered, synchronously, inside the publishing service's transaction. A handler that raises
-rolls the whole change back, so a change and its consequences commit together or not at all.
+registered, synchronously, inside the publishing service's transaction. Handlers live in each
+app's `subscribers.py`, imported at start-up in INSTALLED_APPS order (`ItsmConfig.ready`).
+A handler that raises rolls the whole change back, so a change and its consequences commit
+together or not at all.
 Anything that leaves the system goes through the outbox, never straight from a handler.
 """
 
