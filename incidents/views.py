@@ -138,27 +138,19 @@ def _detail_context(request, incident: Incident, *, bound: dict | None = None,
     """Everything the detail page shows; `bound` replaces a form that has errors."""
     user = request.user
     allowed = actions.available(incident, user)
-    version = {"version": incident.version}
-    edit_initial = {**version, **{f: getattr(incident, f) for f in services.EDITABLE_FIELDS}}
-    panel_forms = {
-        "hold": forms.HoldForm(initial=version),
-        "resolve": forms.ResolveForm(initial=version),
-        "reopen": forms.OptionalReasonForm(initial=version),
-        "cancel": forms.ReasonForm(initial=version),
-        "assign": forms.AssignForm(initial={**version, "team": incident.assignment_team_id,
-                                            "assignee": incident.assignee_id}),
-        "escalate": forms.ReasonForm(initial=version),
-        "notify_manager": forms.ReasonForm(initial=version),
-        "override_priority": forms.PriorityForm(initial={**version,
-                                                         "priority": incident.priority}),
-        "edit": forms.EditForm(initial=edit_initial),
-        "comment": forms.CommentForm(),
+    initial = {
+        "assign": {"team": incident.assignment_team_id, "assignee": incident.assignee_id},
+        "override_priority": {"priority": incident.priority},
+        "edit": {f: getattr(incident, f) for f in services.EDITABLE_FIELDS},
     }
+    # One unbound form per panel; one-click actions carry only the version in their button.
+    panel_forms = {name: form(initial={"version": incident.version, **initial.get(name, {})})
+                   for name, form in FORMS.items()
+                   if form is not forms.VersionedForm and name != "work_note"}
     panel_forms.update(bound or {})
     return {
         "incident": incident,
         "timeline": selectors.timeline_for(incident=incident, user=user),
-        "agent": rules.is_agent(user),
         "allowed": allowed,
         "transitions": [(a.name, a.label) for a in actions.CATALOGUE.values()
                         if a.transition and a.name in allowed],
