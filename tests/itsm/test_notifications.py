@@ -5,12 +5,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from celery import Celery
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from incidents import services
 from incidents.choices import ResolutionCode
 from itsm import clock, notifications
+from itsm.celery import app
 from itsm.choices import DeliveryStatus
 from itsm.models import Notification
 from itsm.notifications import (
@@ -197,13 +199,24 @@ def test_a_late_worker_cannot_mark_a_message_it_no_longer_holds(note, mailoutbox
     assert row(note).claim != stale
 
 
-def test_an_action_succeeds_while_the_broker_is_down_and_the_sweep_delivers_once(
-    agent, team, requester, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
-):
-    def broker_down(*args, **kwargs):
-        raise OperationalError("[Errno 111] Connection refused")
+@pytest.fixture
+def broker_down():
+    """Tasks are sent to a real broker address where nothing listens (a stopped Redis)."""
+    dead = Celery("broker-down", broker="redis://127.0.0.1:1/0", set_as_current=False)
+    dead.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0}
+    dead.set_current()
+    yield dead
+    app.set_current()
 
-    monkeypatch.setattr(deliver_notification, "delay", broker_down)
+
+def test_the_stopped_broker_really_refuses(broker_down):
+    with pytest.raises(OperationalError, match="refused"):
+        deliver_notification.delay(1)
+
+
+def test_an_action_succeeds_while_the_broker_is_down_and_the_sweep_delivers_once(
+    agent, team, requester, mailoutbox, broker_down, django_capture_on_commit_callbacks
+):
     incident = make_incident(by=agent, caller=requester, assignment_team=team,
                              state="in_progress")
     with django_capture_on_commit_callbacks(execute=True):
