@@ -222,6 +222,10 @@ def incident_override_priority(*, incident: Incident, by: User, priority: int, r
         raise InvalidInput.field("reason", "Say why the priority is overridden.")
     incident = _lock(incident, version)
     guards.override_priority(incident, by)
+    if priority == incident.priority:
+        raise InvalidInput.field("priority", f"{incident.number} is already "
+                                             f"{incident.get_priority_display()}; choose another "
+                                             "priority.")
     old = incident.priority
     incident.priority = priority
     incident.priority_override_reason = reason[:300]

@@ -192,3 +192,13 @@ def test_a_team_chosen_at_intake_beats_the_rules(agent, hardware, team, other_te
     incident = services.incident_create(by=agent, title="Monitor dead", category=hardware,
                                         assignment_team=team)
     assert incident.assignment_team == team
+
+
+def test_overriding_to_the_same_priority_is_refused_and_logs_nothing(team_incident, manager):
+    incident = team_incident("in_progress")
+    before = snapshot(incident)
+    with pytest.raises(InvalidInput, match="already P3"):
+        services.incident_override_priority(incident=incident, by=manager,
+                                            priority=incident.priority, reason="Pin it")
+    assert snapshot(incident) == before
+    assert fresh(incident).priority_override_reason == ""
