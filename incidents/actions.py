@@ -37,7 +37,7 @@ class Action:
 
 
 def _transition(name: str, label: str, service: Callable) -> Action:
-    return Action(name, label, service, guards.transition(name), transition=True)
+    return Action(name, label, service, guards.TRANSITIONS[name], transition=True)
 
 
 CATALOGUE: dict[str, Action] = {a.name: a for a in [

@@ -47,6 +47,10 @@ def transition(name: str):
     return guard
 
 
+# One guard per transition, shared by the services and the catalogue.
+TRANSITIONS = {name: transition(name) for name in VERBS}
+
+
 def edit(incident, user) -> None:
     _worker(incident, user)
     _open(incident, "edited")

@@ -246,7 +246,7 @@ def _transition(incident: Incident, by: User | None, name: str, version: int | N
     """Run one FSM transition under the row lock and publish it (by None: the system)."""
     at = clock.now()
     incident = _lock(incident, version)
-    guards.transition(name)(incident, by)
+    guards.TRANSITIONS[name](incident, by)
     from_state = incident.state
     getattr(incident, name)(**{"at": at, **params} if name in _TIMED else params)
     _save(incident, at)
