@@ -1,5 +1,8 @@
 """The browser pages, for each member of the cast (see tests/conftest.py)."""
 
+import html
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -104,10 +107,38 @@ def test_queue_query_count_does_not_grow_with_rows(as_user, agent, team, request
         make_incident(by=agent, caller=requester, assignment_team=team, title=f"Disk full {n}")
     client = as_user(agent)
     for url in ["/incidents/?view=open", "/incidents/?view=teams&page=2",
-                "/incidents/?view=all&state=new&priority=3&ordering=-updated_at",
+                "/incidents/?view=all&state=new&priority=3&ordering=-updated",
                 "/incidents/?view=unassigned&q=disk", "/incidents/?view=mine"]:
         with django_assert_max_num_queries(10):
             assert client.get(url).status_code == 200
+
+
+def test_every_link_the_queue_renders_lists_incidents(as_user, agent, team, requester):
+    """Each header, tab and pager link, followed twice (to test the toggled direction too)."""
+    for n, (assignee, state) in enumerate([(agent, "new")] * 40 + [(None, "new")] * 20
+                                          + [(agent, "resolved")] * 3):
+        make_incident(by=agent, caller=requester, assignment_team=team, assignee=assignee,
+                      state=state, title=f"Printer {n}")
+    client = as_user(agent)
+    seen, todo = set(), ["/incidents/?view=open"]
+    while todo:
+        url = todo.pop()
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "not understood" not in response.text, url
+        assert "Printer" in response.text, url
+        if url.count("ordering") < 1 or len(seen) < 40:
+            # Sort headers, view tabs and the pager's enabled links.
+            for href in re.findall(r'(?:<li class="page-item">|<a class="(?:sort-link|nav-link'
+                                   r'[^"]*)")[^>]*?href="([^"]+)"', response.text):
+                href = "/incidents/" + html.unescape(href) if href.startswith("?") else href
+                if href.startswith("/incidents/?") and href not in seen:
+                    seen.add(href)
+                    todo.append(href)
+    sorts = {link for link in seen if "ordering=" in link}
+    assert {"ordering=opened", "ordering=-opened", "ordering=updated", "ordering=-updated",
+            "ordering=number", "ordering=-state"} <= {
+        part for link in sorts for part in link.split("?")[1].split("&")}
 
 
 def test_queue_ignores_a_bad_filter_instead_of_failing(as_user, agent, incident):
