@@ -1,8 +1,17 @@
-from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+import contextlib
 
-from itsm.models import Heartbeat, Notification, Service, Team, User
+from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from rest_framework.authtoken.models import TokenProxy
+
+from itsm.models import ApiToken, Heartbeat, Notification, Service, Team, User
 from itsm.notifications import notifications_retry
+
+# DRF's plain-text tokens are no longer accepted (itsm.authentication reads ApiToken): an
+# "Auth Token" page would only make keys that do not work.
+with contextlib.suppress(NotRegistered):
+    admin.site.unregister(TokenProxy)
 
 
 @admin.register(User)
@@ -73,3 +82,21 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # written by the heartbeat task only
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Who has an API token and when it was last used; deleting one revokes it. The key itself
+    is not stored, and the admin does not show even its hash."""
+
+    list_display = ("prefix", "user", "created_at", "last_used_at")
+    search_fields = ("prefix", "user__username")
+    fields = ("user", "prefix", "created_at", "last_used_at")
+    readonly_fields = fields
+    list_select_related = ("user",)
+
+    def has_add_permission(self, request):
+        return False  # made by their owner on the profile page, the only place a key is shown
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,5 @@
 from django import forms
-
-from itsm.models import TIME_ZONE_CHOICES
+from timezone_field import TimeZoneFormField
 
 
 class ProfileForm(forms.Form):
@@ -8,5 +7,9 @@ class ProfileForm(forms.Form):
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(required=False, help_text="Notifications go here.")
     phone = forms.CharField(max_length=40, required=False)
-    time_zone = forms.ChoiceField(choices=[("", "Site default"), *TIME_ZONE_CHOICES],
-                                  required=False, help_text="Times are shown in this zone.")
+    time_zone = TimeZoneFormField(required=False, help_text="Times are shown in this zone.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = self.fields["time_zone"]
+        zone.choices = [("", "Site default"), *zone.choices]

@@ -1,19 +1,20 @@
-import zoneinfo
+import hashlib
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from timezone_field import TimeZoneField
 
 from itsm import clock
 from itsm.choices import Criticality, DeliveryChannel, DeliveryStatus, Tier
-
-TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
 
 
 class User(AbstractUser):
     """A person: requester, agent, manager or admin (by group)."""
 
-    time_zone = models.CharField(max_length=64, blank=True, choices=TIME_ZONE_CHOICES,
-                                 help_text="Times are shown in this zone; empty = site default.")
+    # A ZoneInfo, or None for the site's TIME_ZONE (stored as ""). The field takes its choices
+    # from the installed tz database at run time, so a tzdata update needs no migration.
+    time_zone = TimeZoneField(max_length=64, blank=True,
+                              help_text="Times are shown in this zone; empty = site default.")
     phone = models.CharField(max_length=40, blank=True)
 
     class Meta:
@@ -115,3 +116,28 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiToken(models.Model):
+    """A person's API key, stored only as its SHA-256: the key itself is shown once, when made.
+
+    The key is 160 random bits, so a plain fast hash is enough (nothing to brute-force); a slow
+    password hash would cost every API call. `prefix` lets people and admins tell keys apart.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="api_token")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

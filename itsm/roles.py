@@ -17,8 +17,8 @@ ROLES = {
     # Admins configure the desk in the Django admin (they also need is_staff).
     "Admin": None,
 }
-ADMIN_APPS = ["auth", "itsm", "incidents", "problems", "oncall", "django_celery_beat",
-              "authtoken"]
+# axes: admins see sign-in lockouts and lift one by deleting its access attempt.
+ADMIN_APPS = ["auth", "itsm", "incidents", "problems", "oncall", "django_celery_beat", "axes"]
 
 
 def sync_roles(apps=global_apps, **kwargs) -> None:

@@ -1,16 +1,24 @@
+import logging
+import math
+
+from axes.helpers import get_cool_off
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from rest_framework.authtoken.models import Token
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.renderers import JSONRenderer
 
 from itsm import clock, services
 from itsm.exceptions import InvalidInput
 from itsm.forms import ProfileForm
+from itsm.models import ApiToken
 from itsm.selectors import background_status
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -21,24 +29,60 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
-        return JsonResponse({"status": "error", "database": str(exc)}, status=503)
+        logger.error("healthz: the database check failed: %s", exc)
+        body = {"status": "error", "database": "error"}
+        # The error text names hosts, users and databases: for staff only (and the log).
+        if _is_staff(request):
+            body["detail"] = str(exc)
+        return JsonResponse(body, status=503)
     body = {"status": "ok", "database": "ok", "time": clock.now().isoformat()}
     if request.GET.get("full"):
         body.update(background_status())
     return JsonResponse(body)
 
 
+def _is_staff(request) -> bool:
+    try:
+        return request.user.is_staff
+    except DatabaseError:  # the session and the user live in the database that just failed
+        return False
+
+
+def locked_out(request, response=None, credentials=None):
+    """django-axes' answer to a sign-in while the name is locked out on this address (429)."""
+    # Every attempt during the lock starts the cool-off again, so it is whole at this moment.
+    minutes = math.ceil(get_cool_off(request).total_seconds() / 60)
+    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema (YAML, or JSON when asked); a refusal is JSON like the rest of the API."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if getattr(response, "exception", False):
+            # The YAML renderer would answer a 401 as a schema document; clients parse JSON.
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    """One's own details, display time zone and API token."""
+    """One's own details, display time zone and API token (its key is shown once, when made)."""
     user = request.user
+    action = request.POST.get("action")
     initial = {name: getattr(user, name) for name in services.PROFILE_FIELDS}
-    form = ProfileForm(request.POST if request.POST.get("action") == "profile" else None,
-                       initial=initial)
-    if request.POST.get("action") == "token":
-        services.user_rotate_api_token(user=user)
-        messages.success(request, "New API token created; the old one no longer works.")
+    form = ProfileForm(request.POST if action == "profile" else None, initial=initial)
+    if action == "token":
+        token, key = services.user_create_api_token(user=user)
+        # Rendered, not redirected: only the hash is kept, so this answer is the key's one
+        # appearance (never_cache keeps it out of caches and the back button).
+        return _profile_page(request, form, token=token, new_key=key)
+    if action == "revoke-token":
+        if services.user_revoke_api_token(user=user):
+            messages.success(request, "API token revoked; it no longer works.")
         return redirect("profile")
     if form.is_bound and form.is_valid():
         try:
@@ -49,6 +93,10 @@ def profile(request):
         else:
             messages.success(request, "Profile saved.")
             return redirect("profile")
-    token = Token.objects.filter(user=user).first()
-    return render(request, "itsm/profile.html", {"form": form, "token": token},
+    return _profile_page(request, form, token=ApiToken.objects.filter(user=user).first())
+
+
+def _profile_page(request, form, *, token, new_key=None):
+    return render(request, "itsm/profile.html",
+                  {"form": form, "token": token, "new_key": new_key},
                   status=400 if form.errors else 200)

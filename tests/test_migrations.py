@@ -44,3 +44,26 @@ def test_the_backfill_gives_rows_written_before_events_their_codes(team, agent, 
     escalation = rows[("escalation", "assignment")]
     assert (escalation.old_code, escalation.new_code) == (
         {"team": team.pk, "assignee": agent.pk}, {"team": l2_team.pk, "assignee": None})
+
+
+@pytest.mark.django_db
+def test_drf_tokens_made_before_keep_working_but_only_their_hash_is_kept(requester):
+    """The data migration, run on a token as DRF stored it (the key in plain text)."""
+    import importlib
+
+    from django.apps import apps
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from itsm.models import ApiToken
+
+    migration = importlib.import_module("itsm.migrations.0005_hash_existing_api_tokens")
+    old = Token.objects.create(user=requester)
+
+    migration.hash_tokens(apps, None)
+
+    assert not Token.objects.exists()
+    token = ApiToken.objects.get(user=requester)
+    assert (token.prefix, token.created_at) == (old.key[:8], old.created)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {old.key}")
+    assert client.get("/api/v1/incidents/").status_code == 200

@@ -77,3 +77,47 @@ def test_beat_is_alive_between_its_schedule_syncs(client):
     heartbeat()
     beat_ran(timezone.now() - timedelta(minutes=4))
     assert client.get("/healthz?full=1").json()["beat"]["alive"] is True
+
+
+@pytest.fixture
+def broken_database(monkeypatch):
+    """The health probe's query fails as a real outage does, naming host and user."""
+    from django.db import OperationalError
+    from django.db.backends.utils import CursorWrapper
+
+    real_execute = CursorWrapper.execute
+
+    def execute(self, sql, params=None):
+        if sql == "SELECT 1":
+            raise OperationalError('connection to server at "db.internal" (10.1.2.3), port '
+                                   '5432 failed: FATAL: password authentication failed for '
+                                   'user "desk"')
+        return real_execute(self, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", execute)
+
+
+def test_a_database_failure_is_a_503_without_its_error_text_for_anonymous_callers(
+        client, broken_database):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "error"}
+    assert "db.internal" not in response.text and "desk" not in response.text
+
+
+def test_staff_see_why_the_database_failed(client, broken_database):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="ops", is_staff=True))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "error"
+    assert "password authentication failed" in response.json()["detail"]
+
+
+def test_an_agent_who_is_not_staff_sees_no_error_text(client, agent, broken_database):
+    client.force_login(agent)
+    assert "detail" not in client.get("/healthz").json()

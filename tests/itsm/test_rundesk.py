@@ -9,8 +9,12 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+from django.core.management.base import CommandError
+
 from itsm.embedded_db import process_alive as _alive
 from itsm.management.commands.rundesk import Child, Command, supervise
+from itsm.models import User
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -138,3 +142,53 @@ def test_the_pid_helper_knows_a_live_process_from_a_gone_one():
 
     assert _alive(os.getpid())
     assert not _alive(gone.pid)
+
+
+def parse(*argv):
+    return vars(Command().create_parser("manage.py", "rundesk").parse_args(argv))
+
+
+@pytest.mark.django_db
+def test_a_production_start_makes_no_demo_logins_and_says_how_to_make_an_admin(settings):
+    settings.DEBUG = False
+    out = io.StringIO()
+    options = parse()
+
+    seeded = Command(stdout=out).load_demo(asked=options["demo"], refused=options["no_seed"])
+
+    assert seeded is False
+    assert not User.objects.filter(username="admin").exists()
+    assert "demo data skipped (DEBUG is off)" in out.getvalue()
+    assert "python manage.py createsuperuser" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_no_seed_skips_the_demo_even_in_development_mode(settings):
+    settings.DEBUG = True
+    out = io.StringIO()
+    options = parse("--no-seed")
+
+    assert not Command(stdout=out).load_demo(asked=options["demo"], refused=options["no_seed"])
+    assert "demo data skipped (--no-seed)" in out.getvalue()
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(("debug", "argv"), [(True, ()), (False, ("--demo",))],
+                         ids=["in development mode", "in production when asked"])
+def test_the_demo_is_loaded(settings, monkeypatch, debug, argv):
+    # seed_demo itself is tested in test_seed.py; here only that rundesk runs it.
+    from itsm.management.commands import rundesk
+
+    ran = []
+    monkeypatch.setattr(rundesk, "call_command", lambda name, **kw: ran.append(name))
+    settings.DEBUG = debug
+    options = parse(*argv)
+
+    assert Command(stdout=io.StringIO()).load_demo(asked=options["demo"],
+                                                   refused=options["no_seed"])
+    assert ran == ["seed_demo"]
+
+
+def test_demo_and_no_seed_cannot_be_asked_together():
+    with pytest.raises(CommandError):
+        parse("--demo", "--no-seed")

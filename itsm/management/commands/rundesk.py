@@ -1,8 +1,9 @@
 """`manage.py rundesk`: the whole service desk in one terminal (what `make run` calls).
 
-It migrates, loads the demo data, then runs the web server, a celery worker and celery beat as
-child processes and supervises them: a stop signal (Ctrl-C, SIGTERM, SIGHUP) or the exit of
-any child stops them all, and rundesk exits non-zero if a child died on its own.
+It migrates, loads the demo data (in development mode, or when asked), then runs the web
+server, a celery worker and celery beat as child processes and supervises them: a stop signal
+(Ctrl-C, SIGTERM, SIGHUP) or the exit of any child stops them all, and rundesk exits non-zero if
+a child died on its own.
 
 With no DATABASE_URL this process holds the only handle on the embedded PostgreSQL: the
 children are given the server's URL instead of joining it, so they can come and go (the
@@ -164,8 +165,9 @@ def supervise(children: Sequence[Child], *, env=None, cwd=None, grace: float = 2
 
 
 class Command(BaseCommand):
-    help = ("Migrate, load the demo data and run the web server, a celery worker and celery "
-            "beat together; Ctrl-C stops them all (and the embedded PostgreSQL).")
+    help = ("Migrate, load the demo data (with DEBUG on, or --demo) and run the web server, a "
+            "celery worker and celery beat together; Ctrl-C stops them all (and the embedded "
+            "PostgreSQL).")
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port to serve on")
@@ -173,7 +175,10 @@ class Command(BaseCommand):
                             help="default: runserver when DEBUG, else gunicorn")
         parser.add_argument("--noreload", action="store_true",
                             help="runserver without its code reloader")
-        parser.add_argument("--no-seed", action="store_true", help="skip seed_demo")
+        demo = parser.add_mutually_exclusive_group()
+        demo.add_argument("--demo", action="store_true",
+                          help="load the demo data and its logins even with DEBUG off")
+        demo.add_argument("--no-seed", action="store_true", help="skip seed_demo")
         parser.add_argument("--concurrency", type=int, default=2, help="celery worker processes")
 
     def handle(self, *args, **options):
@@ -188,8 +193,7 @@ class Command(BaseCommand):
 
         try:
             call_command("migrate", interactive=False, verbosity=1)
-            if not options["no_seed"]:
-                call_command("seed_demo")
+            seeded = self.load_demo(asked=options["demo"], refused=options["no_seed"])
             if server == "gunicorn":
                 call_command("collectstatic", interactive=False, verbosity=0)
         except KeyboardInterrupt:
@@ -204,13 +208,24 @@ class Command(BaseCommand):
                                  noreload=options["noreload"],
                                  concurrency=options["concurrency"])
         url = f"http://{options['addr']}/"
-        banner = threading.Thread(target=self.announce, args=(url, not options["no_seed"]),
-                                  daemon=True)
+        banner = threading.Thread(target=self.announce, args=(url, seeded), daemon=True)
         status = supervise(children, env=env, cwd=settings.BASE_DIR, on_started=banner.start)
         if embedded:
             self.release_database()
         if status:
             sys.exit(status)
+
+    def load_demo(self, *, asked: bool, refused: bool) -> bool:
+        """Run seed_demo in development mode or when asked; True if the demo is there."""
+        # The demo's logins (admin/admin …) are public: a production start never makes them.
+        if refused or not (settings.DEBUG or asked):
+            why = "--no-seed" if refused else "DEBUG is off"
+            self.say(f"rundesk: demo data skipped ({why}). Create an administrator with "
+                     "`python manage.py createsuperuser`; --demo loads the demo desk and its "
+                     "logins anyway.")
+            return False
+        call_command("seed_demo", stdout=self.stdout)
+        return True
 
     def children(self, *, server, addr, noreload, concurrency) -> list[Child]:
         python = sys.executable
