@@ -8,6 +8,7 @@ from django.db.models import Q
 from incidents import rules
 from incidents.choices import OPEN_STATES, Priority, State
 from incidents.models import Incident
+from itsm.numbers import IdFilter
 
 NUMBER = re.compile(r"^(INC)?0*(\d{1,10})$", re.IGNORECASE)
 
@@ -30,10 +31,14 @@ class View:
         (ALL, "Everything"),
     ]
     ORDER = {RESOLVED: ["-resolved_at", "-id"], ALL: ["-opened_at", "-id"]}
-    DEFAULT_ORDER = ["priority", "opened_at", "id"]
+    DEFAULT_ORDER = ["priority", "opened_at", "id"]  # the work views: most urgent, oldest first
 
 
-# Only indexed columns: sorting a million rows by an unindexed one takes seconds.
+# Only columns with an index on (column, id) — the id breaks ties in the same direction — so
+# any sort of a million rows reads one page of an index instead of sorting them all.
+# The state sort breaks its ties by age: (state, opened_at, id) also serves a state filter
+# listed newest first.
+TIE_BREAKERS = {"state": ["opened_at", "id"]}
 SORTS = (
     ("number", "number"),
     ("priority", "priority"),
@@ -52,11 +57,11 @@ class IncidentFilter(filters.FilterSet):
     state = filters.MultipleChoiceFilter(choices=State.choices, distinct=False)
     priority = filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     # Ids, not model choices: validating a choice costs a query per filter on every refresh.
-    team = filters.NumberFilter(field_name="assignment_team_id", label="Team")
-    assignee = filters.NumberFilter(field_name="assignee_id", label="Assignee")
-    service = filters.NumberFilter(field_name="service_id", label="Service")
+    team = IdFilter(field_name="assignment_team_id", label="Team")
+    assignee = IdFilter(field_name="assignee_id", label="Assignee")
+    service = IdFilter(field_name="service_id", label="Service")
     # Intake always sets the category of a subcategory, so this covers both levels.
-    category = filters.NumberFilter(field_name="category_id", label="Category")
+    category = IdFilter(field_name="category_id", label="Category")
     ordering = filters.OrderingFilter(fields=SORTS, label="Sort")
 
     class Meta:
@@ -96,7 +101,10 @@ class IncidentFilter(filters.FilterSet):
         qs = super().qs
         data = getattr(self.form, "cleaned_data", {})  # unbound filters have none
         if data.get("ordering"):
-            qs = qs.order_by(*qs.query.order_by, "id")  # stable pages when values tie
-        else:
-            qs = qs.order_by(*View.ORDER.get(data.get("view"), View.DEFAULT_ORDER))
+            order = list(qs.query.order_by)
+            sign = "-" if order[-1].startswith("-") else ""
+            ties = TIE_BREAKERS.get(order[-1].lstrip("-"), ["id"])
+            qs = qs.order_by(*order, *(sign + field for field in ties))
+        else:  # no view (the API's plain list) is everything, newest first
+            qs = qs.order_by(*View.ORDER.get(data.get("view") or View.ALL, View.DEFAULT_ORDER))
         return qs

@@ -6,7 +6,9 @@ from django.utils.choices import CallableChoiceIterator
 from incidents.choices import Channel, HoldReason, Level, Priority, ResolutionCode
 from incidents.models import Category
 from itsm.exceptions import InvalidInput
-from itsm.models import Service, Team, User
+from itsm.models import Service, Team
+from itsm.numbers import MAX_COUNTER
+from itsm.people import PersonField
 
 
 class GroupedCategoryField(forms.ModelChoiceField):
@@ -48,7 +50,8 @@ class ServiceErrorsMixin:
 class VersionedForm(ServiceErrorsMixin, forms.Form):
     """Carries the version the user saw, so a stale submission is refused (409)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1,
+                                 max_value=MAX_COUNTER)
 
 
 class IncidentForm(ServiceErrorsMixin, forms.Form):
@@ -59,9 +62,7 @@ class IncidentForm(ServiceErrorsMixin, forms.Form):
                "autofocus": True}))
     description = forms.CharField(required=False, widget=forms.Textarea(
         attrs={"rows": 4, "placeholder": "Symptoms, error messages, since when, who is affected"}))
-    caller = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False,
-                                    empty_label="— me —",
-                                    help_text="The affected person; empty means you.")
+    caller = PersonField(required=False, help_text="The affected person; leave empty for yourself.")
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
     service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False,
                                      empty_label="—")
@@ -91,7 +92,7 @@ class IncidentForm(ServiceErrorsMixin, forms.Form):
 
 
 class EditForm(IncidentForm, VersionedForm):
-    pass
+    caller = PersonField(help_text="The affected person.")
 
 
 class HoldForm(VersionedForm):
@@ -114,9 +115,8 @@ class OptionalReasonForm(VersionedForm):
 
 class AssignForm(VersionedForm):
     team = forms.ModelChoiceField(queryset=Team.objects.filter(active=True))
-    assignee = forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True, teams__isnull=False).distinct(),
-        required=False, empty_label="— anyone in the team —")
+    assignee = PersonField(scope="agents", team_field="team", required=False,
+                           help_text="Leave empty for anyone in the team.")
 
 
 class PriorityForm(VersionedForm):

@@ -14,6 +14,7 @@ from incidents.models import Incident
 from itsm.exceptions import Conflict, Forbidden, InvalidInput
 from itsm.htmx import render_page
 from itsm.models import Service
+from itsm.numbers import parse_id
 from itsm.pagination import COUNT_CAP, paginate
 
 
@@ -42,10 +43,7 @@ def queue(request):
         params["view"] = View.TEAMS if rules.team_ids(request.user) else View.OPEN
     filterset = IncidentFilter(params, queryset=selectors.queue_rows(request.user),
                                request=request)
-    try:
-        page_number = int(request.GET.get("page", 1))
-    except ValueError:
-        page_number = 1
+    page_number = parse_id(request.GET.get("page", 1)) or 1
     if filterset.is_valid():
         # A text search counts fewer matches: each one costs a trigram index probe.
         cap = 200 if params.get("q") else COUNT_CAP
@@ -111,8 +109,8 @@ def priority_preview(request):
     """The priority the matrix gives for the chosen impact, urgency and service."""
     impact = request.GET.get("impact") if request.GET.get("impact") in Level.values else "medium"
     urgency = request.GET.get("urgency") if request.GET.get("urgency") in Level.values else "medium"
-    service = Service.objects.filter(pk=request.GET.get("service") or None).first() \
-        if (request.GET.get("service") or "").isdigit() else None
+    service_id = parse_id(request.GET.get("service", ""))
+    service = Service.objects.filter(pk=service_id).first() if service_id else None
     priority = services.priority_for(impact=impact, urgency=urgency, service=service)
     return render(request, "incidents/new.html#priority-preview",
                   {"priority": priority, "service": service})
@@ -139,7 +137,7 @@ def _detail_context(request, incident: Incident, *, bound: dict | None = None,
     user = request.user
     allowed = actions.available(incident, user)
     initial = {
-        "assign": {"team": incident.assignment_team_id, "assignee": incident.assignee_id},
+        "assign": {"team": incident.assignment_team_id, "assignee": incident.assignee},
         "override_priority": {"priority": incident.priority},
         "edit": {f: getattr(incident, f) for f in services.EDITABLE_FIELDS},
     }

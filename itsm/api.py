@@ -1,9 +1,10 @@
 """Shared API plumbing: the one exception handler, a pagination without a full COUNT(*), and
 read-only endpoints for the core configuration (teams, services)."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django_fsm import ConcurrentTransition
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
@@ -15,6 +16,7 @@ from rest_framework.views import set_rollback
 
 from itsm.exceptions import ServiceError
 from itsm.models import Service, Team
+from itsm.numbers import MAX_COUNTER, MAX_ID
 from itsm.pagination import COUNT_CAP
 
 # --- errors ----------------------------------------------------------------------------------
@@ -32,8 +34,20 @@ def _error(message: str, field_errors: dict | None = None, *, status_code: int) 
     return Response({"message": message, "field_errors": field_errors or {}}, status=status_code)
 
 
+def error_response(message: str, status_code: int) -> JsonResponse:
+    """The JSON error body for answers given outside DRF (middleware, error handlers)."""
+    return JsonResponse({"message": message, "field_errors": {}}, status=status_code)
+
+
+def too_large_message() -> str:
+    return (f"The request body is too large (the limit is "
+            f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes).")
+
+
 def exception_handler(exc, context):
     """Every error answers `{"message": …, "field_errors": {…}}` with the right status."""
+    if isinstance(exc, RequestDataTooBig):
+        return _error(too_large_message(), status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, ServiceError):
         return _error(exc.message, exc.field_errors, status_code=exc.status)
     if isinstance(exc, ConcurrentTransition):
@@ -58,6 +72,33 @@ def exception_handler(exc, context):
     return response
 
 
+# --- input -----------------------------------------------------------------------------------
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id as a JSON integer (or digits, as HTML forms send it); never a float, a boolean or
+    a number beyond 64 bits silently turned into some other row."""
+
+    def to_internal_value(self, data):
+        digits = isinstance(data, str) and data.isascii() and data.isdigit()
+        if isinstance(data, bool) or not (isinstance(data, int) or digits):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= int(data) <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(int(data))
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose foreign keys are StrictPrimaryKeyRelatedFields."""
+
+    serializer_related_field = StrictPrimaryKeyRelatedField
+
+
+def version_field(**kwargs) -> serializers.IntegerField:
+    """The incident version a client read: a 400 when it cannot be one, not a 409 later."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_COUNTER, **kwargs)
+
+
 # --- pagination ------------------------------------------------------------------------------
 
 
@@ -71,6 +112,23 @@ class CappedCountPagination(LimitOffsetPagination):
 
     default_limit = 50
     max_limit = 200
+
+    def _number(self, request, name: str, default: int, *, least: int) -> int:
+        """A query parameter that must be a whole number from `least` up (400 otherwise)."""
+        value = request.query_params.get(name)
+        if value is None or value == "":
+            return default
+        if not (value.isascii() and value.isdigit()) or not least <= int(value) <= MAX_COUNTER:
+            raise exceptions.ValidationError(
+                {name: [f"Must be a whole number from {least} to {MAX_COUNTER}."]})
+        return int(value)
+
+    def get_limit(self, request):
+        return min(self._number(request, self.limit_query_param, self.default_limit, least=1),
+                   self.max_limit)
+
+    def get_offset(self, request):
+        return self._number(request, self.offset_query_param, 0, least=0)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -117,13 +175,13 @@ class CappedCountPagination(LimitOffsetPagination):
 # --- core configuration (read-only) ----------------------------------------------------------
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(StrictModelSerializer):
     class Meta:
         model = Team
         fields = ["id", "name", "email", "tier", "next_tier", "manager", "members", "active"]
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(StrictModelSerializer):
     class Meta:
         model = Service
         fields = ["id", "name", "description", "owner_team", "criticality", "active"]

@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 
 # A page shows "1–50 of 1,000+" instead of counting a million rows on every load.
 COUNT_CAP = 1000
+# Page numbers beyond this show an empty page (and keep offsets inside PostgreSQL's integers).
+MAX_PAGE = 100_000
 
 
 @dataclass
@@ -38,7 +40,7 @@ class Page:
 
 def paginate(qs: QuerySet, *, page: int, per_page: int = 50, cap: int = COUNT_CAP) -> Page:
     """Offset pages with a count bounded by `cap`: two queries whatever the table size."""
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     offset = (page - 1) * per_page
     rows = list(qs[offset: offset + per_page + 1])
     has_next = len(rows) > per_page

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from incidents.actions import CATALOGUE, TRANSITIONS, available
 from incidents.choices import Channel, EntryKind, HoldReason, ResolutionCode
 from incidents.models import Category, Incident, TimelineEntry
+from itsm.api import StrictModelSerializer, StrictPrimaryKeyRelatedField, version_field
 from itsm.models import Service, Team, User
 
 LIFECYCLE_FIELDS = ["state", "hold_reason", "resolution_code", "resolution_notes", "cancel_reason",
@@ -19,7 +20,7 @@ def _users():
     return User.objects.filter(is_active=True)
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(StrictModelSerializer):
     """An incident as the API shows it; also the input for creating one.
 
     The state and every lifecycle timestamp are read-only: they change through the transition
@@ -28,13 +29,13 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail",
                                                lookup_field="number")
-    caller = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False)
+    caller = StrictPrimaryKeyRelatedField(queryset=_users(), required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
-    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.filter(active=True),
+    service = StrictPrimaryKeyRelatedField(queryset=Service.objects.filter(active=True),
                                                  required=False, allow_null=True)
-    assignment_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(active=True),
+    assignment_team = StrictPrimaryKeyRelatedField(queryset=Team.objects.filter(active=True),
                                                          required=False, allow_null=True)
-    assignee = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False,
+    assignee = StrictPrimaryKeyRelatedField(queryset=_users(), required=False,
                                                   allow_null=True)
     caller_name = serializers.CharField(source="caller", read_only=True)
     service_name = serializers.CharField(source="service", read_only=True, default=None)
@@ -73,17 +74,17 @@ class IncidentSerializer(serializers.ModelSerializer):
         return cache[incident.pk]
 
 
-class IncidentUpdateSerializer(serializers.ModelSerializer):
+class IncidentUpdateSerializer(StrictModelSerializer):
     """An edit of the descriptive fields, optionally with a manager's priority override.
 
     Send `version` (or an `If-Match` header) with the version you read: a stale edit gets 409.
     """
 
-    caller = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False)
-    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.filter(active=True),
+    caller = StrictPrimaryKeyRelatedField(queryset=_users(), required=False)
+    service = StrictPrimaryKeyRelatedField(queryset=Service.objects.filter(active=True),
                                                  required=False, allow_null=True)
     priority_override_reason = serializers.CharField(max_length=300, required=False)
-    version = serializers.IntegerField(min_value=1, required=False)
+    version = version_field(required=False)
 
     class Meta:
         model = Incident
@@ -111,8 +112,8 @@ class IncidentUpdateSerializer(serializers.ModelSerializer):
 class VersionInput(serializers.Serializer):
     """Optional optimistic-concurrency guard shared by every action."""
 
-    version = serializers.IntegerField(
-        min_value=1, required=False,
+    version = version_field(
+        required=False,
         help_text="The version you read; if the incident changed since, the answer is 409.",
     )
 
@@ -145,9 +146,9 @@ class NotifyManagerInput(serializers.Serializer):
 
 
 class AssignInput(VersionInput):
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(active=True),
+    team = StrictPrimaryKeyRelatedField(queryset=Team.objects.filter(active=True),
                                               required=False, allow_null=True)
-    assignee = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False,
+    assignee = StrictPrimaryKeyRelatedField(queryset=_users(), required=False,
                                                   allow_null=True)
 
     def validate(self, attrs):

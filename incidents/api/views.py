@@ -32,6 +32,7 @@ from incidents.filters import IncidentFilter
 from incidents.models import Category, Incident
 from itsm.api import CappedCountPagination, ErrorSerializer
 from itsm.exceptions import InvalidInput
+from itsm.numbers import MAX_COUNTER
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input; `field_errors` names the field."),
@@ -56,7 +57,7 @@ def _version_from_if_match(header: str | None) -> int | None:
     if not header or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_COUNTER:
         raise InvalidInput.field("version", "If-Match must carry the incident version number.")
     return int(value)
 
