@@ -178,6 +178,8 @@ def incident_update(*, incident: Incident, by: User, version: int | None = None,
         raise InvalidInput.field(sorted(unknown)[0], "This field cannot be changed here.")
     incident = _lock(incident, version)
     guards.edit(incident, by)
+    if "caller" in changes and changes["caller"] is None:
+        raise InvalidInput.field("caller", "Choose the affected person.")
     if "title" in changes:
         changes["title"] = (changes["title"] or "").strip()[:200]
         if not changes["title"]:
@@ -430,9 +432,7 @@ def incident_comment(*, incident: Incident, by: User, body: str,
     body = (body or "").strip()
     if not body:
         raise InvalidInput.field("body", "Write something first.")
-    guards.comment(incident, by)
-    if internal:
-        guards.work_note(incident, by)
+    (guards.work_note if internal else guards.comment)(incident, by)
     results = publish(events.Commented(incident=incident, by=by, at=at, body=body,
                                        internal=internal))
     _touch(incident, at)  # queues re-sort by activity, and stale forms notice

@@ -24,3 +24,23 @@ def background_status() -> dict:
         return {"alive": now - seen < stale_after, "last_seen": seen.isoformat()}
 
     return {"worker": describe(worker, STALE_AFTER), "beat": describe(beat, BEAT_STALE_AFTER)}
+
+
+def people_search(text: str, *, agents_only: bool = False, team_id: int | None = None,
+                  limit: int = 10):
+    """Active people whose name, username or e-mail contain every word of `text`, by name.
+
+    Each column has a trigram index (itsm.User's Meta), so this stays fast with 100,000 people.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from itsm.models import Team, User
+
+    people = User.objects.filter(is_active=True)
+    for word in text.split()[:4]:
+        people = people.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word)
+                               | Q(username__icontains=word) | Q(email__icontains=word))
+    if agents_only or team_id:
+        teams = Team.members.through.objects.filter(user=OuterRef("pk"))
+        people = people.filter(Exists(teams.filter(team=team_id) if team_id else teams))
+    return list(people.order_by("first_name", "last_name", "username")[:limit])
