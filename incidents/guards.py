@@ -33,11 +33,22 @@ def _open(incident, doing: str) -> None:
                        f"incidents can be {doing} (reopen it first).")
 
 
+def _transitions_from(incident) -> set[str]:
+    """The transitions leaving the incident's state (they have no conditions, so the state
+    alone decides; asked once per state, not once per guard and row)."""
+    if incident.state not in _FROM_STATE:
+        _FROM_STATE[incident.state] = {t.name for t in incident.get_available_state_transitions()}
+    return _FROM_STATE[incident.state]
+
+
+_FROM_STATE: dict[str, set[str]] = {}
+
+
 def transition(name: str):
     """The guard of one lifecycle transition: its source states (409), then its permission."""
 
     def guard(incident, user) -> None:
-        if name not in {t.name for t in incident.get_available_state_transitions()}:
+        if name not in _transitions_from(incident):
             raise Conflict(f"{incident.number} is {incident.get_state_display().lower()}: "
                            f"it cannot be {VERBS[name]} now.")
         if user is not None and not has_transition_perm(getattr(incident, name), user):
@@ -72,6 +83,9 @@ def assign_to_me(incident, user) -> None:
     _open(incident, "taken")
     if incident.assignee_id == user.pk:
         raise Conflict(f"{incident.number} is already assigned to you.")
+    if incident.assignment_team_id not in rules.team_ids(user) and not rules.team_ids(user):
+        raise Conflict(f"You are in no team, so you cannot take {incident.number}; assign it "
+                       "to someone in a team instead.")
 
 
 def escalate(incident, user) -> None:
@@ -83,7 +97,7 @@ def escalate(incident, user) -> None:
 
 
 def notify_manager(incident, user) -> None:
-    _agent(user)
+    _worker(incident, user)
     _open(incident, "escalated to a manager")
     team = incident.assignment_team
     if team is None or team.manager_id is None:
@@ -91,10 +105,16 @@ def notify_manager(incident, user) -> None:
 
 
 def comment(incident, user) -> None:
-    if not rules.can_view(incident, user):
-        raise Forbidden("You cannot comment on this incident.")
+    """A public reply reaches the caller: the caller's side, or whoever works the incident."""
+    if rules.can_work_or_is_caller(incident, user):
+        return
+    if rules.is_agent(user):
+        raise Forbidden(f"Only {incident.assignment_team} answers the caller of "
+                        f"{incident.number}; add an internal work note instead.")
+    raise Forbidden("You cannot comment on this incident.")
 
 
 def work_note(incident, user) -> None:
+    """Any agent may add what they know to any incident (swarming)."""
     if not rules.is_agent(user):
         raise Forbidden("Only agents can write work notes.")
