@@ -153,8 +153,14 @@ class Incident(ConcurrentTransitionMixin, models.Model):
                          name="inc_open_unassigned_prio"),
             models.Index(fields=["-resolved_at"], condition=DONE, name="inc_recently_resolved"),
             models.Index(fields=["caller", "-opened_at"], name="inc_caller"),
-            models.Index(fields=["-opened_at"], name="inc_opened"),
-            models.Index(fields=["-updated_at"], name="inc_updated"),
+            # Every sort the queue and the API offer, ties broken by id (filters.SORTS).
+            models.Index(fields=["opened_at", "id"], name="inc_opened"),
+            models.Index(fields=["updated_at", "id"], name="inc_updated"),
+            models.Index(fields=["priority", "id"], name="inc_priority"),
+            models.Index(fields=["state", "opened_at", "id"], name="inc_state"),
+            models.Index(fields=["resolved_at", "id"], name="inc_resolved"),
+            models.Index(fields=["assignment_team", "opened_at"], name="inc_team"),
+            models.Index(fields=["assignee", "opened_at"], name="inc_assignee"),
             models.Index(fields=["state", "resolved_at"], name="inc_state_resolved"),
             # Free-text search on the title with ILIKE '%…%' needs a trigram index.
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="inc_title_trgm"),

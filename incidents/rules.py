@@ -1,8 +1,17 @@
 """Who may do what with an incident: used by transitions, views, the API and querysets."""
 
 
+def has_perm(user, perm: str) -> bool:
+    """user.has_perm, remembered on the user object for the request: a list of 50 incidents
+    asks it hundreds of times, and each call walks every authentication backend."""
+    cache = user.__dict__.setdefault("_itsm_perms", {})
+    if perm not in cache:
+        cache[perm] = user.has_perm(perm)
+    return cache[perm]
+
+
 def is_agent(user) -> bool:
-    return user.is_authenticated and user.has_perm("incidents.view_incident")
+    return user.is_authenticated and has_perm(user, "incidents.view_incident")
 
 
 def team_ids(user) -> set[int]:
@@ -16,7 +25,7 @@ def can_work(incident, user) -> bool:
     """Managers and admins work any incident; agents their team's, their own and unassigned ones."""
     if not is_agent(user):
         return False
-    if user.has_perm("incidents.work_any_incident"):
+    if has_perm(user, "incidents.work_any_incident"):
         return True
     if incident.assignee_id == user.pk or incident.assignment_team_id is None:
         return True
@@ -37,4 +46,4 @@ def can_view(incident, user) -> bool:
 
 
 def can_override_priority(user) -> bool:
-    return user.has_perm("incidents.override_priority")
+    return has_perm(user, "incidents.override_priority")

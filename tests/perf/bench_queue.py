@@ -65,7 +65,7 @@ class QueryTimer:
             self.durations.append((time.perf_counter() - started) * 1000)
 
 
-def urls(team_id: int, detail: str) -> list[tuple[str, dict, bool]]:
+def urls(team_id: int, detail: str, open_detail: str) -> list[tuple[str, dict, bool]]:
     """(url, extra headers, counts toward the first-page target)."""
     views = [(f"/incidents/?view={v}", {}, True)
              for v in ("mine", "teams", "unassigned", "open", "resolved", "all")]
@@ -85,6 +85,27 @@ def urls(team_id: int, detail: str) -> list[tuple[str, dict, bool]]:
         ("/incidents/?view=open&ordering=-opened", {}, False),
         (detail, {}, True),
         (detail, {"HTTP_HX_REQUEST": "true"}, True),  # after an action: the incident partial
+        (open_detail, {}, True),  # with every panel an agent of the team gets: edit, assign, …
+        *api_urls(team_id, detail.strip("/").rsplit("/", 1)[-1]),
+    ]
+
+
+def api_urls(team_id: int, number: str) -> list[tuple[str, dict, bool]]:
+    """Every list the API serves, with no filter, each filter alone and each sort."""
+    lists = [
+        "", "?view=open", "?view=mine", "?view=unassigned", "?view=resolved", "?state=closed",
+        "?state=new", "?priority=1", f"?team={team_id}", "?q=printer", "?q=INC0000042",
+        "?ordering=-updated", "?ordering=state", "?ordering=-number", "?ordering=priority",
+        "?ordering=-resolved", "?offset=500", "?limit=200",
+    ]
+    return [
+        *((f"/api/v1/incidents/{query}", {}, True) for query in lists),
+        (f"/api/v1/incidents/{number}/", {}, True),
+        (f"/api/v1/incidents/{number}/timeline/", {}, True),
+        (f"/api/v1/incidents/{number}/comments/", {}, True),
+        ("/api/v1/teams/", {}, True),
+        ("/api/v1/services/", {}, True),
+        ("/api/v1/categories/", {}, True),
     ]
 
 
@@ -96,6 +117,15 @@ def longest_history() -> str:
 
     number = (Incident.objects.annotate(n=Count("timeline")).order_by("-n")
               .values_list("number", flat=True).first())
+    return f"/incidents/{number}/"
+
+
+def open_in_team(team_id: int) -> str:
+    """The detail page of the newest in-progress incident of the team."""
+    from incidents.models import Incident
+
+    number = (Incident.objects.filter(assignment_team_id=team_id, state="in_progress")
+              .order_by("-id").values_list("number", flat=True).first())
     return f"/incidents/{number}/"
 
 
@@ -148,7 +178,7 @@ def measure(*, username: str, repeat: int, mode: str = "auto") -> tuple[list[Res
         mode = "page" if queue_page_exists(client) else "fallback"
     team = user.teams.order_by("tier", "name").first() or Team.objects.order_by("pk").first()
     results = []
-    for url, headers, first_page in urls(team.pk, longest_history()):
+    for url, headers, first_page in urls(team.pk, longest_history(), open_in_team(team.pk)):
         result = Result(url + (" [htmx]" if headers else ""), first_page=first_page)
         per_query: dict[int, tuple[list[float], str]] = {}  # position → (times, sql)
         for i in range(repeat + 1):  # the first run only warms caches
