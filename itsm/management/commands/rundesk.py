@@ -171,10 +171,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port to serve on")
-        parser.add_argument("--server", choices=["runserver", "gunicorn"],
-                            help="default: runserver when DEBUG, else gunicorn")
+        parser.add_argument("--server", choices=["gunicorn", "runserver"], default="gunicorn",
+                            help="gunicorn (default; reloads code when DEBUG is on) or "
+                                 "Django's runserver")
         parser.add_argument("--noreload", action="store_true",
-                            help="runserver without its code reloader")
+                            help="never reload the code on changes")
         demo = parser.add_mutually_exclusive_group()
         demo.add_argument("--demo", action="store_true",
                           help="load the demo data and its logins even with DEBUG off")
@@ -189,12 +190,12 @@ class Command(BaseCommand):
             raise CommandError(f"Something already listens on {options['addr']}; stop it or "
                                "pass --addr.")
         embedded = not os.environ.get("DATABASE_URL")
-        server = options["server"] or ("runserver" if settings.DEBUG else "gunicorn")
+        server = options["server"]
 
         try:
             call_command("migrate", interactive=False, verbosity=1)
             seeded = self.load_demo(asked=options["demo"], refused=options["no_seed"])
-            if server == "gunicorn":
+            if not settings.DEBUG:  # with DEBUG on, WhiteNoise serves from the app folders
                 call_command("collectstatic", interactive=False, verbosity=0)
         except KeyboardInterrupt:
             self.say("rundesk: interrupted before the start")
@@ -227,16 +228,23 @@ class Command(BaseCommand):
         call_command("seed_demo", stdout=self.stdout)
         return True
 
-    def children(self, *, server, addr, noreload, concurrency) -> list[Child]:
+    @staticmethod
+    def web_argv(*, server: str, addr: str, noreload: bool) -> list[str]:
+        """The web server's command line (the burst test starts exactly this)."""
         python = sys.executable
         if server == "runserver":
-            web = [python, "manage.py", "runserver", addr, *(["--noreload"] if noreload else [])]
-        else:
-            web = [python, "-m", "gunicorn", "itsm.wsgi", "--bind", addr, "--workers", "2",
-                   "--access-logfile", "-"]
-        celery = [python, "-m", "celery", "-A", "itsm"]
+            return [python, "manage.py", "runserver", addr, *(["--noreload"] if noreload else [])]
+        # Threads rather than runserver's thread per request: a burst of requests queues in
+        # gunicorn's backlog (runserver's holds 10, then resets connections) and each process
+        # borrows at most its pool's DB_POOL_SIZE connections.
+        reload = ["--reload"] if settings.DEBUG and not noreload else []
+        return [python, "-m", "gunicorn", "itsm.wsgi", "--bind", addr, "--workers", "2",
+                "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-", *reload]
+
+    def children(self, *, server, addr, noreload, concurrency) -> list[Child]:
+        celery = [sys.executable, "-m", "celery", "-A", "itsm"]
         return [
-            Child("web", web),
+            Child("web", self.web_argv(server=server, addr=addr, noreload=noreload)),
             # Gossip, mingle and event heartbeats are for clusters of workers; over the
             # database broker they would only add polling.
             Child("worker", [*celery, "worker", "-l", "info", "--concurrency", str(concurrency),
