@@ -1,5 +1,6 @@
-"""Server time, query count and size of the queue page (`/incidents/`) and of an incident's
-detail page (the demo incident with the longest timeline) on the current database.
+"""Server time, query count and size of the queue page (`/incidents/`), an incident's detail
+page (the demo incident with the longest timeline, and an open one of the user's team), every
+API list and the people picker's search, on the current database.
 
 It measures what `seed_scale` loaded, so it never creates a test database. As a script:
 
@@ -87,7 +88,15 @@ def urls(team_id: int, detail: str, open_detail: str) -> list[tuple[str, dict, b
         (detail, {"HTTP_HX_REQUEST": "true"}, True),  # after an action: the incident partial
         (open_detail, {}, True),  # with every panel an agent of the team gets: edit, assign, …
         *api_urls(team_id, detail.strip("/").rsplit("/", 1)[-1]),
+        *people_urls(),
     ]
+
+
+def people_urls() -> list[tuple[str, dict, bool]]:
+    """The people picker's search: one letter, a word, two words, no match, agents only."""
+    return [(f"/people/?{query}", {}, True) for query in (
+        "q=m", "q=mar", "q=maria+gar", "q=example.com", "q=zzqx", "scope=agents&q=a",
+    )]
 
 
 def api_urls(team_id: int, number: str) -> list[tuple[str, dict, bool]]:
