@@ -76,9 +76,28 @@ def queue_choices(user) -> QueueChoices:
 
 
 def incident_detail(*, user, number: str) -> Incident:
-    """One visible incident by number (Incident.DoesNotExist if not visible)."""
-    return incident_list(user).select_related("reported_by", "category",
-                                              "subcategory").get(number=number)
+    """One visible incident by number, with the people, team, service and categories it names
+    (Incident.DoesNotExist if not visible).
+
+    Four small queries instead of one joining nine tables: planning that join cost more
+    (5–10 ms) than running all four.
+    """
+    incident = (incidents_visible_to(user).select_related("assignment_team__next_tier")
+                .order_by().get(number=number))
+    team = incident.assignment_team
+    people = User.objects.in_bulk({incident.caller_id, incident.reported_by_id,
+                                   incident.assignee_id, team and team.manager_id} - {None})
+    categories = Category.objects.in_bulk({incident.category_id, incident.subcategory_id} - {None})
+    incident.caller = people.get(incident.caller_id)
+    incident.reported_by = people.get(incident.reported_by_id)
+    incident.assignee = people.get(incident.assignee_id)
+    if team:
+        team.manager = people.get(team.manager_id)
+    incident.category = categories.get(incident.category_id)
+    incident.subcategory = categories.get(incident.subcategory_id)
+    incident.service = Service.objects.filter(pk=incident.service_id).first() \
+        if incident.service_id else None
+    return incident
 
 
 def timeline_for(*, incident: Incident, user) -> QuerySet[TimelineEntry]:

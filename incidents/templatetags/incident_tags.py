@@ -1,7 +1,9 @@
-"""Incident badges: priority and state, coloured as everywhere in the desk."""
+"""Incident badges (priority and state, coloured as everywhere in the desk) and the queue row."""
 
 from django import template
 from django.utils.html import format_html
+
+from itsm.templatetags.desk import age, stamp
 
 register = template.Library()
 
@@ -30,3 +32,34 @@ def state_badge(incident):
     return format_html('<span class="badge {} state-badge" data-state="{}">{}</span>',
                        STATE_STYLE.get(incident.state, "text-bg-light"), incident.state,
                        incident.get_state_display())
+
+
+@register.simple_tag
+def queue_row(incident):
+    """One row of the queue, built in Python: fifty of them through the template engine were
+    most of the queue page's time."""
+    category = incident.subcategory or incident.category
+    assignee = (format_html("{}", incident.assignee) if incident.assignee
+                else format_html('<span class="text-body-secondary">Unassigned</span>'))
+    return format_html(
+        '<tr class="desk-row" data-number="{number}" data-href="{url}">'
+        '<td class="text-nowrap"><a class="fw-semibold text-decoration-none" href="{url}">'
+        "{number}</a></td>"
+        "<td>{priority}</td>"
+        '<td class="desk-title"><span class="text-truncate d-inline-block">{title}</span>'
+        "{category}</td>"
+        '<td class="text-nowrap">{state}</td>'
+        '<td class="text-nowrap small">{service}</td>'
+        '<td class="text-nowrap small">{team}</td>'
+        '<td class="text-nowrap small">{assignee}</td>'
+        '<td class="text-nowrap small" title="{opened_stamp}">{opened}</td>'
+        '<td class="text-nowrap small" title="{updated_stamp}">{updated}</td></tr>',
+        number=incident.number, url=incident.get_absolute_url(),
+        priority=priority_badge(incident), title=incident.title,
+        category=format_html('<div class="small text-body-secondary">{}</div>', category)
+        if category else "",
+        state=state_badge(incident), service=incident.service or "—",
+        team=incident.assignment_team or "—", assignee=assignee,
+        opened_stamp=stamp(incident.opened_at), opened=age(incident.opened_at),
+        updated_stamp=stamp(incident.updated_at), updated=age(incident.updated_at),
+    )
