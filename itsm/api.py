@@ -181,6 +181,14 @@ class TeamSerializer(StrictModelSerializer):
         fields = ["id", "name", "email", "tier", "next_tier", "manager", "members", "active"]
 
 
+class PublicTeamSerializer(StrictModelSerializer):
+    """What a requester may know of a team: its name, not who is in it."""
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "tier", "active"]
+
+
 class ServiceSerializer(StrictModelSerializer):
     class Meta:
         model = Service
@@ -195,6 +203,12 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TeamSerializer
     pagination_class = CappedCountPagination
     filterset_fields = ["active", "tier"]
+
+    def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema documents the full shape
+            return TeamSerializer
+        agent = self.request.user.has_perm("incidents.view_incident")
+        return TeamSerializer if agent else PublicTeamSerializer
 
 
 @extend_schema(tags=["configuration"])

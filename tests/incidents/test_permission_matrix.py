@@ -126,3 +126,10 @@ def test_the_page_and_the_api_offer_what_the_contract_allows(cast, incident_for,
     assert has_composer == bool(CONTRACT[who] & {"comment", "work_note"})
     if who == "other_agent":
         assert 'data-testid="work-note-only"' in page
+
+
+def test_requesters_learn_team_names_but_not_who_is_in_them(api, requester, agent, team):
+    teams = api(requester).get("/api/v1/teams/").json()["results"]
+    assert teams and all(set(t) == {"id", "name", "tier", "active"} for t in teams)
+    assert agent.pk in next(t for t in api(agent).get("/api/v1/teams/").json()["results"]
+                            if t["id"] == team.pk)["members"]
