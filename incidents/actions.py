@@ -70,3 +70,14 @@ TRANSITIONS: dict[str, Callable] = {a.name: a.service for a in CATALOGUE.values(
 def available(incident, user) -> set[str]:
     """The names of the actions this user may take on the incident now."""
     return {name for name, action in CATALOGUE.items() if action.allowed(incident, user)}
+
+
+def situation(incident, user) -> tuple:
+    """Everything the guards read of an incident, as seen by `user`: two incidents in the same
+    situation are offered the same actions, so a list asks the guards once per situation
+    (a page of 50 incidents has a handful). A guard that reads anything else must add it here;
+    tests/incidents/test_actions.py checks the two agree."""
+    team = incident.assignment_team
+    return (incident.state, incident.assignment_team_id, incident.assignee_id is None,
+            incident.assignee_id == user.pk, user.pk in (incident.caller_id, incident.reported_by_id),
+            team.next_tier_id if team else None, team.manager_id if team else None)

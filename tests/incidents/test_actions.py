@@ -84,3 +84,27 @@ def test_the_api_lists_the_actions_the_user_may_take(api, agent, requester, team
     as_caller = api(requester).get(f"/api/v1/incidents/{incident.number}/").json()
     assert {"resolve", "hold", "escalate", "work_note"} <= set(as_agent["available_actions"])
     assert as_caller["available_actions"] == ["comment"]
+
+
+def test_incidents_in_the_same_situation_are_offered_the_same_actions(
+    team, other_team, l2_team, agent, other_agent, manager, requester, stranger
+):
+    """The API list asks the guards once per `actions.situation`; that is only right if the
+    situation holds everything the guards read."""
+    incidents = [
+        make_incident(by=manager, caller=caller, assignment_team=group, assignee=assignee,
+                      state=state, title=f"Case {n}")
+        for n, (state, group, assignee, caller) in enumerate(
+            (state, group, assignee, caller)
+            for state in State.values
+            for group, assignee in [(team, None), (team, agent), (other_team, other_agent),
+                                    (l2_team, None), (None, None)]
+            for caller in (requester, agent)
+        )
+    ]
+    for user in (agent, other_agent, manager, requester, stranger):
+        by_situation: dict[tuple, set] = {}
+        for incident in incidents:
+            incident = fresh(incident)
+            offered = actions.available(incident, user)
+            assert by_situation.setdefault(actions.situation(incident, user), offered) == offered
