@@ -78,6 +78,7 @@ def situation(incident, user) -> tuple:
     (a page of 50 incidents has a handful). A guard that reads anything else must add it here;
     tests/incidents/test_actions.py checks the two agree."""
     team = incident.assignment_team
+    party = user.pk in (incident.caller_id, incident.reported_by_id)
     return (incident.state, incident.assignment_team_id, incident.assignee_id is None,
-            incident.assignee_id == user.pk, user.pk in (incident.caller_id, incident.reported_by_id),
+            incident.assignee_id == user.pk, party,
             team.next_tier_id if team else None, team.manager_id if team else None)
