@@ -162,8 +162,9 @@ def _detail_context(request, incident: Incident, *, bound: dict | None = None,
 def detail(request, number):
     """One incident: header, actions this user may take now, details and the timeline."""
     incident = _incident_or_404(request, number)
-    return render_page(request, "incidents/detail.html", _detail_context(request, incident),
-                       partial="incident")
+    context = _detail_context(request, incident)
+    context["load_panel"] = request.GET.get("panel", "")  # an action panel's form, on opening
+    return render_page(request, "incidents/detail.html", context, partial="incident")
 
 
 @login_required

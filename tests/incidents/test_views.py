@@ -268,3 +268,13 @@ def test_detail_page_query_count_does_not_grow_with_its_history(as_user, inciden
     client = as_user(agent)
     with django_assert_max_num_queries(20):  # the page and its dropdowns, not one per entry
         assert client.get(detail_url(incident)).status_code == 200
+
+
+def test_an_action_panel_brings_its_form_when_opened(as_user, agent, incident):
+    client = as_user(agent)
+    page = client.get(detail_url(incident)).text
+    assert 'data-action-toggle="edit"' in page and 'data-action="edit"' not in page
+    assert f'hx-get="{detail_url(incident)}?panel=edit"' in page
+    panel = client.get(f"{detail_url(incident)}?panel=edit", HTTP_HX_REQUEST="true").text
+    assert 'data-action="edit"' in panel and 'name="title"' in panel
+    assert 'data-action="assign"' not in panel  # only the panel asked for
