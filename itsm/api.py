@@ -207,8 +207,7 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         if getattr(self, "swagger_fake_view", False):  # the schema documents the full shape
             return TeamSerializer
-        agent = self.request.user.has_perm("incidents.view_incident")
-        return TeamSerializer if agent else PublicTeamSerializer
+        return TeamSerializer if self.request.user.is_agent else PublicTeamSerializer
 
 
 @extend_schema(tags=["configuration"])

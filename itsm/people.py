@@ -15,7 +15,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from incidents import rules
 from itsm.models import User
 from itsm.numbers import parse_id
 from itsm.selectors import people_search
@@ -85,7 +84,7 @@ class PersonField(forms.ModelChoiceField):
 @require_GET
 def people(request):
     """Up to ten matches for the picker, as list items (agents only: no user directory)."""
-    if not rules.is_agent(request.user):
+    if not request.user.is_agent:
         raise Http404("No such page.")
     text = request.GET.get("q", "").strip()[:100]
     matches = people_search(text, agents_only=request.GET.get("scope") == "agents",
