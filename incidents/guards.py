@@ -83,7 +83,7 @@ def assign_to_me(incident, user) -> None:
     _open(incident, "taken")
     if incident.assignee_id == user.pk:
         raise Conflict(f"{incident.number} is already assigned to you.")
-    if incident.assignment_team_id not in rules.team_ids(user) and not rules.team_ids(user):
+    if not rules.team_ids(user):
         raise Conflict(f"You are in no team, so you cannot take {incident.number}; assign it "
                        "to someone in a team instead.")
 
