@@ -61,7 +61,45 @@ class EntryKind(models.TextChoices):
     NOTIFICATION = "notification", "Manager notified"
     COMMENT = "comment", "Comment"
     WORK_NOTE = "work_note", "Work note"
+    SLA = "sla", "SLA"  # a breach, or a policy re-applied: for agents, not callers
 
 
 # Entries a requester may read: everything but internal work notes.
-PUBLIC_KINDS = [k for k in EntryKind if k != EntryKind.WORK_NOTE]
+PUBLIC_KINDS = [k for k in EntryKind if k not in (EntryKind.WORK_NOTE, EntryKind.SLA)]
+
+
+class SlaKind(models.TextChoices):
+    """An SLA is promised to the caller; an OLA is the internal target of the team holding it."""
+
+    SLA = "sla", "SLA"
+    OLA = "ola", "OLA"
+
+
+class SlaTarget(models.TextChoices):
+    RESPONSE = "response", "Response"  # until the first acknowledgement
+    RESOLUTION = "resolution", "Resolution"
+
+
+class ClockStage(models.TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+    CANCELED = "canceled", "Canceled"
+
+
+# Stages in which a clock still counts down (and the sweep may have something to do).
+ACTIVE_STAGES = (ClockStage.RUNNING, ClockStage.PAUSED)
+
+
+class LedgerAction(models.TextChoices):
+    ATTACHED = "attached", "Attached"
+    PAUSED = "paused", "Paused"
+    RESUMED = "resumed", "Resumed"
+    MET = "met", "Met"
+    WARNED = "warned", "Warning"
+    BREACHED = "breached", "Breached"
+    REOPENED = "reopened", "Reopened"
+    REPLACED = "replaced", "Replaced"
+    CANCELED = "canceled", "Canceled"
+    RECOMPUTED = "recomputed", "Recomputed"

@@ -1,6 +1,7 @@
 """One FilterSet for the queue page, its filter form and the API."""
 
 import re
+from datetime import timedelta
 
 import django_filters as filters
 from django.db.models import Q
@@ -8,6 +9,7 @@ from django.db.models import Q
 from incidents import rules
 from incidents.choices import OPEN_STATES, Priority, State
 from incidents.models import Incident
+from itsm import clock
 from itsm.numbers import IdFilter
 
 NUMBER = re.compile(r"^(INC)?0*(\d{1,10})$", re.IGNORECASE)
@@ -20,6 +22,8 @@ class View:
     TEAMS = "teams"
     UNASSIGNED = "unassigned"
     OPEN = "open"
+    BREACHING = "breaching"
+    BREACHED = "breached"
     RESOLVED = "resolved"
     ALL = "all"
     CHOICES = [
@@ -27,10 +31,14 @@ class View:
         (TEAMS, "My teams"),
         (UNASSIGNED, "Unassigned"),
         (OPEN, "All open"),
+        (BREACHING, "Breaching soon"),
+        (BREACHED, "Breached"),
         (RESOLVED, "Recently resolved"),
         (ALL, "Everything"),
     ]
-    ORDER = {RESOLVED: ["-resolved_at", "-id"], ALL: ["-opened_at", "-id"]}
+    ORDER = {RESOLVED: ["-resolved_at", "-id"], ALL: ["-opened_at", "-id"],
+             BREACHING: ["sla_due_at", "id"]}
+    SOON = timedelta(hours=1)  # "Breaching soon": an SLA due within the hour
     DEFAULT_ORDER = ["priority", "opened_at", "id"]  # the work views: most urgent, oldest first
 
 
@@ -46,6 +54,7 @@ SORTS = (
     ("opened_at", "opened"),
     ("updated_at", "updated"),
     ("resolved_at", "resolved"),
+    ("sla_due_at", "sla"),  # time to breach (incidents without a running SLA come last)
 )
 
 
@@ -63,10 +72,16 @@ class IncidentFilter(filters.FilterSet):
     # Intake always sets the category of a subcategory, so this covers both levels.
     category = IdFilter(field_name="category_id", label="Category")
     ordering = filters.OrderingFilter(fields=SORTS, label="Sort")
+    breached = filters.BooleanFilter(field_name="sla_breached_at", lookup_expr="isnull",
+                                     exclude=True, label="SLA breached")
+    breaching_within = filters.NumberFilter(method="filter_breaching_within", min_value=0,
+                                            max_value=366 * 24 * 60,
+                                            label="Open, SLA due within (minutes)")
 
     class Meta:
         model = Incident
-        fields = ["view", "q", "state", "priority", "team", "assignee", "service", "category"]
+        fields = ["view", "q", "state", "priority", "team", "assignee", "service", "category",
+                  "breached", "breaching_within"]
 
     def filter_view(self, queryset, name, value):
         if NUMBER.match((self.form.cleaned_data.get("q") or "").strip()):
@@ -81,10 +96,18 @@ class IncidentFilter(filters.FilterSet):
             return queryset.filter(assignee=None, state__in=OPEN_STATES)
         if value == View.OPEN:
             return queryset.filter(state__in=OPEN_STATES)
+        if value == View.BREACHING:
+            return queryset.filter(state__in=OPEN_STATES, sla_due_at__lte=clock.now() + View.SOON)
+        if value == View.BREACHED:
+            return queryset.filter(state__in=OPEN_STATES, sla_breached_at__isnull=False)
         if value == View.RESOLVED:
             return queryset.filter(state__in=[State.RESOLVED, State.CLOSED],
                                    resolved_at__isnull=False)
         return queryset
+
+    def filter_breaching_within(self, queryset, name, value):
+        due_by = clock.now() + timedelta(minutes=float(value))
+        return queryset.filter(state__in=OPEN_STATES, sla_due_at__lte=due_by)
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
@@ -8,18 +9,24 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from incidents import rules
 from incidents.choices import (
+    ACTIVE_STAGES,
     OPEN_STATES,
+    PUBLIC_KINDS,
     Channel,
+    ClockStage,
     EntryKind,
     HoldReason,
+    LedgerAction,
     Level,
     Priority,
     ResolutionCode,
+    SlaKind,
+    SlaTarget,
     State,
 )
 from itsm import clock
 from itsm.choices import Tier
-from itsm.models import Service, Team
+from itsm.models import BusinessCalendar, Service, Team
 
 OPEN = Q(state__in=OPEN_STATES)
 DONE = Q(state__in=[State.RESOLVED, State.CLOSED])
@@ -135,6 +142,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(default=clock.now)  # set by the services, from the clock
     reopen_count = models.PositiveSmallIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
+    # Kept by the SLA clocks (incidents.sla), for the queue: the nearest deadline of a running
+    # SLA clock, and when the first SLA target was breached.
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["priority", "opened_at"]
@@ -162,6 +173,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["assignment_team", "opened_at"], name="inc_team"),
             models.Index(fields=["assignee", "opened_at"], name="inc_assignee"),
             models.Index(fields=["state", "resolved_at"], name="inc_state_resolved"),
+            # "Breaching soon", sorting by time to breach, and "Breached".
+            models.Index(fields=["sla_due_at", "id"], condition=OPEN, name="inc_open_sla_due"),
+            models.Index(fields=["priority", "opened_at"],
+                         condition=OPEN & Q(sla_breached_at__isnull=False),
+                         name="inc_open_breached"),
             # Free-text search on the title with ILIKE '%…%' needs a trigram index.
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="inc_title_trgm"),
         ]
@@ -255,4 +271,144 @@ class TimelineEntry(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.kind != EntryKind.WORK_NOTE
+        return self.kind in PUBLIC_KINDS
+
+
+def _default_pause_states():
+    return [State.ON_HOLD]
+
+
+def _default_warnings():
+    return [75, 90]
+
+
+class SlaPolicy(models.Model):
+    """Response and resolution targets for the incidents it matches; the lowest position wins.
+
+    Edited in the admin; every save is snapshotted as a new `SlaPolicyVersion` (through
+    `incidents.sla.policy_save`), and clocks keep the version they started with.
+    """
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=3, choices=SlaKind, default=SlaKind.SLA)
+    position = models.PositiveIntegerField(default=100)
+    active = models.BooleanField(default=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority, null=True, blank=True,
+                                                help_text="Empty: any priority.")
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT,
+                                help_text="Empty: any service.")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT,
+                                 limit_choices_to={"parent": None},
+                                 help_text="Empty: any category.")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT,
+                             help_text="Empty: any team (for an OLA: the team holding it).")
+    response_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Business minutes to the first acknowledgement.")
+    response_calendar = models.ForeignKey(BusinessCalendar, null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="+")
+    resolution_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Business minutes to resolution.")
+    resolution_calendar = models.ForeignKey(BusinessCalendar, null=True, blank=True,
+                                            on_delete=models.PROTECT, related_name="+")
+    pause_states = ArrayField(models.CharField(max_length=12, choices=State),
+                              default=_default_pause_states, blank=True,
+                              help_text="The clock stops while the incident is in these states.")
+    warn_percents = ArrayField(models.PositiveSmallIntegerField(), default=_default_warnings,
+                               blank=True, help_text="Warn when this share of the business "
+                                                     "time is used, e.g. 75, 90.")
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["kind", "position", "id"]
+        verbose_name = "SLA / OLA policy"
+        verbose_name_plural = "SLA / OLA policies"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.name}"
+
+
+class SlaPolicyVersion(models.Model):
+    """A policy as it was from `valid_from` to `valid_until`: what matching at an instant reads."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    terms = models.JSONField(help_text="The policy's fields, as saved.")
+
+    class Meta:
+        ordering = ["policy", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "number"], name="sla_policy_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.terms.get('name', self.policy_id)} v{self.number}"
+
+
+class SlaClock(models.Model):
+    """One target of one incident: its due time, stored when it changes and never on read.
+
+    Kept incrementally by `incidents.sla` from the incident's events; `incidents.sla.replay`
+    derives the same clock from the timeline alone (`check_slas --verify`).
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="clocks")
+    kind = models.CharField(max_length=3, choices=SlaKind)
+    target = models.CharField(max_length=10, choices=SlaTarget)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+", help_text="The team an OLA measures.")
+    policy_version = models.ForeignKey(SlaPolicyVersion, on_delete=models.PROTECT,
+                                       related_name="clocks")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+    duration = models.DurationField(help_text="The target, in business time.")
+    started_at = models.DateTimeField()
+    stage = models.CharField(max_length=10, choices=ClockStage, default=ClockStage.RUNNING)
+    pauses = models.JSONField(default=list, blank=True,
+                              help_text="[[from, until], …]; until is empty while paused.")
+    paused_for = models.DurationField(help_text="Business time spent paused, so far.")
+    due_at = models.DateTimeField(null=True, blank=True, help_text="Empty while paused.")
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    warned = models.PositiveSmallIntegerField(default=0,
+                                              help_text="How many warning levels were sent.")
+    next_check_at = models.DateTimeField(null=True, blank=True,
+                                         help_text="The next warning or the due time.")
+
+    class Meta:
+        ordering = ["incident", "id"]
+        indexes = [
+            # The sweep reads only clocks whose next threshold has passed.
+            models.Index(fields=["next_check_at"], condition=Q(next_check_at__isnull=False),
+                         name="clock_next_check"),
+            # The dashboard aggregates clocks by when they were decided.
+            models.Index(fields=["stopped_at"], name="clock_stopped"),
+            models.Index(fields=["breached_at"], name="clock_breached"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.get_target_display()} of {self.incident_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.stage in ACTIVE_STAGES
+
+
+class SlaLedgerEntry(models.Model):
+    """Why a clock says what it says: one row per change, with the due time before and after."""
+
+    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="ledger")
+    at = models.DateTimeField()
+    action = models.CharField(max_length=12, choices=LedgerAction)
+    reason = models.TextField()
+    old_due_at = models.DateTimeField(null=True, blank=True)
+    new_due_at = models.DateTimeField(null=True, blank=True)
+    skipped = models.JSONField(default=list, blank=True,
+                               help_text="Closed days and pauses the due time was pushed past.")
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "SLA ledger entries"
+
+    def __str__(self):
+        return f"{self.clock} {self.action} at {self.at:%Y-%m-%d %H:%M}"

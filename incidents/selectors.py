@@ -106,3 +106,9 @@ def timeline_for(*, incident: Incident, user) -> QuerySet[TimelineEntry]:
     if not rules.is_agent(user):
         qs = qs.filter(kind__in=PUBLIC_KINDS)
     return qs
+
+
+def sla_ledger(incident: Incident) -> list:
+    """The incident's clocks, newest first, each with its ledger rows (two queries)."""
+    return list(incident.clocks.select_related("policy_version", "calendar", "team")
+                .prefetch_related("ledger").order_by("-id"))

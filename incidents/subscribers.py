@@ -1,18 +1,25 @@
-"""The incident events' standard subscribers: the timeline first, then the notifications.
+"""The incident events' standard subscribers: the timeline first, the notifications, the clocks.
 
 Found and registered once, in order, when the project starts (`ItsmConfig.ready` imports
 every app's `subscribers` module). Adding a subscriber (SLA clocks, paging, metrics) means a
 function in a module like this one, never an edit of `incidents.services`.
 """
 
+import logging
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 
 from incidents import events
 from incidents.choices import EntryKind, State
 from incidents.models import Incident, TimelineEntry
+from incidents.sla.services import calendar_rederive, clocks_on_event, open_clocks_on
+from itsm.calendars import CalendarChanged
 from itsm.events import subscribe
 from itsm.notifications import notification_queue
+
+log = logging.getLogger(__name__)
+CALENDAR_REDERIVE_INLINE = 300  # open clocks recomputed during the admin's save
 
 
 def _code(value):
@@ -162,3 +169,31 @@ def notify_comment(event: events.Commented) -> None:
     notification_queue(key=event.id, recipients=[incident.caller],
                        subject=f"[{incident.number}] New comment: {incident.title}",
                        body=f"{event.by} wrote:\n\n{event.body}")
+
+
+# --- SLA clocks (incidents.sla) -------------------------------------------------------------
+
+@subscribe(events.Created, events.Transitioned, events.FieldChanged, events.Assigned)
+def keep_sla_clocks(event: events.IncidentEvent) -> None:
+    clocks_on_event(event)
+
+
+@subscribe(CalendarChanged)
+def rederive_clocks_on_calendar(event: CalendarChanged) -> None:
+    """Holidays or hours changed: recompute the open clocks on that calendar. A few hundred are
+    done at once; more go to a worker, so an admin's save never waits for thousands."""
+    from incidents.tasks import rederive_calendar
+
+    reason = f"Calendar {event.calendar} changed"
+    if open_clocks_on(event.calendar.pk) <= CALENDAR_REDERIVE_INLINE:
+        calendar_rederive(calendar_id=event.calendar.pk, reason=reason)
+        return
+
+    def enqueue():
+        try:
+            rederive_calendar.delay(event.calendar.pk, reason)
+        except Exception:  # noqa: BLE001 - the broker is down: say so, the change is saved
+            log.error("Could not enqueue the SLA recompute of calendar %s: run "
+                      "`manage.py check_slas --verify --repair`", event.calendar.pk)
+
+    transaction.on_commit(enqueue)

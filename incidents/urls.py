@@ -21,5 +21,6 @@ urlpatterns = [
     path("new/", views.new, name="new"),
     path("new/priority/", views.priority_preview, name="priority-preview"),
     path("<incident:number>/", views.detail, name="detail"),
+    path("<incident:number>/sla/", views.sla_explain, name="sla"),
     path("<incident:number>/<slug:action>/", views.act, name="act"),
 ]

@@ -8,14 +8,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from incidents import actions, forms, rules, selectors, services
-from incidents.choices import Level, Priority, State
+from incidents.choices import Level, Priority, SlaKind, State
 from incidents.filters import IncidentFilter, View
 from incidents.models import Incident
+from incidents.sla.status import headline, readings_for
+from itsm import clock
 from itsm.exceptions import Conflict, Forbidden, InvalidInput
 from itsm.htmx import render_page
 from itsm.models import Service
 from itsm.numbers import parse_id
 from itsm.pagination import COUNT_CAP, paginate
+
+SLA_KINDS = (SlaKind.SLA, SlaKind.OLA)
 
 
 def _incident_or_404(request, number: str) -> Incident:
@@ -51,6 +55,9 @@ def queue(request):
     else:
         page = paginate(Incident.objects.none(), page=1)
     choices.attach(page.rows)
+    readings = readings_for(page.rows, clock.now())
+    for row in page.rows:
+        row.sla = headline(readings[row.pk])
     context = {"filter": filterset, "page": page, "views": View.CHOICES, "agent": agent,
                "current_view": params["view"],
                "selects": _filter_selects(params, choices, agent=agent)}
@@ -154,6 +161,8 @@ def _detail_context(request, incident: Incident, *, bound: dict | None = None,
                         if a.transition and a.name in allowed],
         "forms": panel_forms,
         "open_panel": open_panel,
+        "sla": (readings_for([incident], clock.now(), kinds=SLA_KINDS)[incident.pk]
+                if rules.is_agent(user) else []),
     }
 
 
@@ -165,6 +174,17 @@ def detail(request, number):
     context = _detail_context(request, incident)
     context["load_panel"] = request.GET.get("panel", "")  # an action panel's form, on opening
     return render_page(request, "incidents/detail.html", context, partial="incident")
+
+
+@login_required
+@require_GET
+def sla_explain(request, number):
+    """Why each clock says what it says: its ledger, newest clock first (agents only)."""
+    if not rules.is_agent(request.user):
+        raise Http404("No such page.")
+    incident = _incident_or_404(request, number)
+    return render(request, "incidents/_sla_ledger.html",
+                  {"incident": incident, "clocks": selectors.sla_ledger(incident)})
 
 
 @login_required

@@ -7,7 +7,7 @@ from django.db.models.functions import Upper
 from timezone_field import TimeZoneField
 
 from itsm import clock
-from itsm.choices import Criticality, DeliveryChannel, DeliveryStatus, Tier
+from itsm.choices import Criticality, DeliveryChannel, DeliveryStatus, Tier, Weekday
 
 
 class User(AbstractUser):
@@ -104,6 +104,8 @@ class Notification(models.Model):
     claim = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True,
+                                   help_text="When the recipient saw it in the desk's list.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -111,6 +113,8 @@ class Notification(models.Model):
             # The sweep's query: only rows still to deliver, by due time.
             models.Index(fields=["due_at"], name="notification_undelivered",
                          condition=models.Q(status__in=["pending", "sending"])),
+            # The header's unread badge and the person's list.
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
         ]
 
     def __str__(self):
@@ -122,6 +126,8 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=40, primary_key=True)
     seen_at = models.DateTimeField()
+    lag = models.DurationField(null=True, blank=True,
+                               help_text="How late the last run started (the SLA sweep).")
 
     def __str__(self):
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
@@ -150,3 +156,81 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class BusinessCalendar(models.Model):
+    """When the clock runs: working intervals per weekday and holidays, in the calendar's zone.
+
+    The arithmetic lives in `itsm.business_time`; `version` goes up on every change of the
+    calendar, its intervals or its holidays, so cached working times know they are stale.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = TimeZoneField(max_length=64, default="UTC")
+    always_open = models.BooleanField(
+        default=False, help_text="24×7: every minute counts (holidays still close it).")
+    description = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkingInterval(models.Model):
+    """One working period of a weekday, in minutes after local midnight; 1440 is 24:00."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE,
+                                 related_name="intervals")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday)
+    start_minute = models.PositiveSmallIntegerField()
+    end_minute = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["weekday", "start_minute"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_minute__lt=models.F("end_minute"), end_minute__lte=1440),
+                name="working_interval_in_day",
+                violation_error_message="An interval ends after it starts, at 24:00 at the latest.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {minute_label(self.start_minute)}–" \
+               f"{minute_label(self.end_minute)}"
+
+
+class Holiday(models.Model):
+    """A date the calendar is closed: the whole day, or from one time to another."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE,
+                                 related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=200)
+    closed_from_minute = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Part-day: closed from this time (empty: whole day).")
+    closed_until_minute = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Part-day: closed until this time (empty: 24:00).")
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="holiday_one_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+    @property
+    def closed_minutes(self) -> tuple[int, int]:
+        """The closed part of the day, as (from, until) minutes after local midnight."""
+        return (self.closed_from_minute or 0,
+                1440 if self.closed_until_minute is None else self.closed_until_minute)
+
+
+def minute_label(minute: int) -> str:
+    """420 → "07:00"; 1440 → "24:00"."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"

@@ -60,6 +60,17 @@ CHANNELS: dict[str, Channel] = {
 
 # --- writing ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Message:
+    """One message to write: `key` (usually an event id) makes writing it twice a no-op."""
+
+    key: object
+    recipients: Iterable[User | None]
+    subject: str
+    body: str
+    channel: str = DeliveryChannel.EMAIL
+
+
 def notification_queue(*, key, recipients: Iterable[User | None], subject: str, body: str,
                        channel: str = DeliveryChannel.EMAIL) -> list[Notification]:
     """Write one message per recipient with an address, once per `key` (usually an event id).
@@ -67,17 +78,27 @@ def notification_queue(*, key, recipients: Iterable[User | None], subject: str, 
     Idempotent: writing the same key for the same recipient and channel again adds nothing.
     Delivery is enqueued when the surrounding transaction commits.
     """
-    # A line break in a header is refused by the mailer (BadHeaderError): titles may carry one.
-    subject = " ".join(subject.split())[:200]
-    address_of = CHANNELS[channel].address
-    people = {u.pk: u for u in recipients if u is not None and address_of(u)}.values()
-    if not people:
-        return []
+    return notifications_queue_many([Message(key, recipients, subject, body, channel)])
+
+
+def notifications_queue_many(messages: Iterable[Message]) -> list[Notification]:
+    """`notification_queue` for many messages in one insert (the SLA sweep's warnings)."""
     now = clock.now()
+    rows = []
+    for message in messages:
+        # A line break in a header is refused by the mailer (BadHeaderError): titles may
+        # carry one.
+        subject = " ".join(message.subject.split())[:200]
+        address_of = CHANNELS[message.channel].address
+        people = {u.pk: u for u in message.recipients if u is not None and address_of(u)}
+        rows += [Notification(key=f"{message.key}:{user.pk}:{message.channel}",
+                              channel=message.channel, recipient=user, address=address_of(user),
+                              subject=subject, body=message.body, created_at=now, due_at=now)
+                 for user in people.values()]
+    if not rows:
+        return []
     rows = Notification.objects.bulk_create(
-        [Notification(key=f"{key}:{user.pk}:{channel}", channel=channel, recipient=user,
-                      address=address_of(user), subject=subject, body=body, created_at=now,
-                      due_at=now) for user in people],
+        rows,
         # Returns the ids of rows already there too (the no-op update makes PostgreSQL say them).
         update_conflicts=True, unique_fields=["key"], update_fields=["key"],
     )

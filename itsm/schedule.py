@@ -1,6 +1,14 @@
-"""The beat schedule, defined here and upserted by name after every migrate (never recreated)."""
+"""The beat schedule, defined here and created by name after every migrate when missing.
+
+An entry that exists keeps what an admin set in the admin (interval, enabled); only its task
+path follows the code.
+"""
 
 BEAT_SCHEDULE = {
+    "SLA clocks: warn and flag breaches": {
+        "task": "incidents.tasks.check_slas",
+        "every_seconds": 30,
+    },
     "incidents: auto-close resolved incidents": {
         "task": "incidents.tasks.auto_close_resolved",
         "every_seconds": 15 * 60,
@@ -28,5 +36,6 @@ def sync_beat_schedule(**kwargs) -> None:
             every=entry["every_seconds"], period=IntervalSchedule.SECONDS
         )
         PeriodicTask.objects.update_or_create(
-            name=name, defaults={"task": entry["task"], "interval": interval}
+            name=name, defaults={"task": entry["task"]}, create_defaults={
+                "task": entry["task"], "interval": interval},
         )

@@ -7,6 +7,8 @@ STALE_AFTER = timedelta(minutes=3)
 # Beat writes last_run_at only when it syncs its schedule (celery's sync_every, 3 minutes), so a
 # healthy beat sending the heartbeat every minute can show a run up to 4 minutes old.
 BEAT_STALE_AFTER = timedelta(minutes=5)
+# The sweep runs every 30 s: three missed runs mean the SLA clocks are not being watched.
+SLA_SWEEP_STALE_AFTER = timedelta(minutes=2)
 
 
 def background_status() -> dict:
@@ -23,7 +25,11 @@ def background_status() -> dict:
             return {"alive": False, "last_seen": None}
         return {"alive": now - seen < stale_after, "last_seen": seen.isoformat()}
 
-    return {"worker": describe(worker, STALE_AFTER), "beat": describe(beat, BEAT_STALE_AFTER)}
+    sweep = Heartbeat.objects.filter(name="sla_sweep").first()
+    sla = describe(sweep and sweep.seen_at, SLA_SWEEP_STALE_AFTER)
+    sla["lag_seconds"] = round(sweep.lag.total_seconds(), 1) if sweep and sweep.lag else 0.0
+    return {"worker": describe(worker, STALE_AFTER), "beat": describe(beat, BEAT_STALE_AFTER),
+            "sla_sweep": sla}
 
 
 PEOPLE_CANDIDATES = 200

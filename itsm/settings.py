@@ -253,7 +253,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_QUEUES = [Queue("celery"), Queue("periodic")]
 CELERY_TASK_ROUTES = {task: {"queue": "periodic"} for task in (
     "itsm.tasks.sweep_notifications", "itsm.tasks.purge_broker_messages", "itsm.tasks.heartbeat",
-    "incidents.tasks.auto_close_resolved",
+    "incidents.tasks.auto_close_resolved", "incidents.tasks.check_slas",
 )}
 
 # Lifecycle: resolved incidents close themselves after this many days without a reply.

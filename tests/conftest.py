@@ -87,3 +87,11 @@ def api():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """Calendars are cached per (id, version); a rolled-back test reuses both."""
+    from itsm import business_time
+
+    business_time._loaded.clear()

@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from incidents.sla.engine import human
 from itsm.templatetags.desk import age, stamp
 
 register = template.Library()
@@ -35,6 +36,31 @@ def state_badge(incident):
                        incident.get_state_display())
 
 
+SLA_STYLE = {
+    "ok": "text-bg-light border",
+    "warning": "text-bg-warning",
+    "breached": "text-bg-danger",
+    "paused": "text-bg-secondary",
+    "met": "text-bg-success",
+}
+
+
+@register.filter
+def business_duration(value):
+    """A business duration as people say it: "4 h", "15 min", "16 h 30 min"."""
+    return human(value) if value is not None else ""
+
+
+@register.simple_tag
+def sla_badge(reading):
+    """A clock's reading as a badge: time left, paused, warning, breached (see sla.status)."""
+    if reading is None:
+        return ""
+    return format_html('<span class="badge sla-badge {}" data-sla="{}" title="{}">{}</span>',
+                       SLA_STYLE.get(reading.tone, "text-bg-light"), reading.tone,
+                       reading.title, reading.label)
+
+
 @register.simple_tag
 def queue_row(incident):
     """One row of the queue, built in Python: fifty of them through the template engine were
@@ -50,6 +76,7 @@ def queue_row(incident):
         '<td class="desk-title"><span class="text-truncate d-inline-block">{title}</span>'
         "{category}</td>"
         '<td class="text-nowrap">{state}</td>'
+        '<td class="text-nowrap small">{sla}</td>'
         '<td class="text-nowrap small">{service}</td>'
         '<td class="text-nowrap small">{team}</td>'
         '<td class="text-nowrap small">{assignee}</td>'
@@ -59,7 +86,8 @@ def queue_row(incident):
         priority=priority_badge(incident), title=incident.title,
         category=format_html('<div class="small text-body-secondary">{}</div>', category)
         if category else "",
-        state=state_badge(incident), service=incident.service or "—",
+        state=state_badge(incident), sla=sla_badge(getattr(incident, "sla", None)),
+        service=incident.service or "—",
         team=incident.assignment_team or "—", assignee=assignee,
         opened_stamp=stamp(incident.opened_at), opened=age(incident.opened_at),
         updated_stamp=stamp(incident.updated_at), updated=age(incident.updated_at),

@@ -60,3 +60,4 @@ def age(value):
 def stamp(value):
     """The exact time in the viewer's zone, for tooltips: '2026-12-01 10:42 CET'."""
     return localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else ""
+

@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connections
 from django.utils import timezone
 
@@ -176,3 +177,38 @@ def test_two_outbox_sweeps_at_once_send_each_message_once(requester, mailoutbox)
     assert sum(results) == 12
     assert sorted(m.subject for m in mailoutbox) == sorted(f"S{n}" for n in range(12))
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_two_sweeps_at_once_mark_and_announce_each_threshold_once(team, agent, manager):
+    from incidents.models import SlaClock, SlaLedgerEntry
+    from incidents.sla.services import clocks_sweep
+    from itsm.models import Notification
+
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as moment:
+        for _ in range(40):
+            make_incident(by=agent, assignment_team=team, assignee=agent, impact="high",
+                          urgency="high")
+        moment.shift(timedelta(hours=5))  # every clock passed both warnings and its due time
+        first, second = race(lambda: clocks_sweep(batch=7), lambda: clocks_sweep(batch=7))
+    assert first.breached + second.breached == 80  # 40 incidents × response and resolution
+    assert first.warned + second.warned == 160
+    assert SlaLedgerEntry.objects.filter(action="breached").count() == 80
+    assert SlaClock.objects.filter(stage="breached").count() == 80
+    assert Notification.objects.filter(recipient=manager, subject__contains="breached").count() \
+        == 80
+    assert Notification.objects.filter(subject__contains="%").count() == 160
+
+
+def test_a_sweep_racing_an_acknowledgement_gives_one_outcome(team, agent):
+    from incidents.models import SlaClock, SlaLedgerEntry
+    from incidents.sla.services import clocks_sweep
+
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as moment:
+        incident = make_incident(by=agent, assignment_team=team, impact="high", urgency="high")
+        moment.shift(timedelta(minutes=16))  # the response target is just past due
+        race(clocks_sweep, lambda: services.incident_acknowledge(incident=incident, by=agent))
+    response = SlaClock.objects.get(incident=incident, target="response")
+    assert response.stage == "breached"  # acknowledged after the due time, whoever ran first
+    assert SlaLedgerEntry.objects.filter(clock=response, action="breached").count() == 1

@@ -2,12 +2,16 @@
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.choices import State
 from incidents.models import Incident
+from incidents.sla.services import clocks_sweep
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db
@@ -108,8 +112,9 @@ def test_queue_query_count_does_not_grow_with_rows(as_user, agent, team, request
     client = as_user(agent)
     for url in ["/incidents/?view=open", "/incidents/?view=teams&page=2",
                 "/incidents/?view=all&state=new&priority=3&ordering=-updated",
-                "/incidents/?view=unassigned&q=disk", "/incidents/?view=mine"]:
-        with django_assert_max_num_queries(10):
+                "/incidents/?view=unassigned&q=disk", "/incidents/?view=mine",
+                "/incidents/?view=breaching&ordering=sla"]:
+        with django_assert_max_num_queries(11):  # the rows' SLA clocks are one of them
             assert client.get(url).status_code == 200
 
 
@@ -119,6 +124,15 @@ def test_every_link_the_queue_renders_lists_incidents(as_user, agent, team, requ
                                           + [(agent, "resolved")] * 3):
         make_incident(by=agent, caller=requester, assignment_team=team, assignee=assignee,
                       state=state, title=f"Printer {n}")
+    # For the SLA views: two breached three days ago, two due within the hour.
+    with time_machine.travel(timezone.now() - timedelta(days=3)):
+        for n in range(2):
+            make_incident(by=agent, assignment_team=team, impact="high", urgency="high",
+                          title=f"Printer breached {n}")
+    for n in range(2):
+        make_incident(by=agent, assignment_team=team, impact="high", urgency="high",
+                      title=f"Printer due soon {n}")
+    clocks_sweep()
     client = as_user(agent)
     seen, todo = set(), ["/incidents/?view=open"]
     while todo:
