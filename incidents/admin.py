@@ -1,11 +1,26 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from incidents.choices import Level, Priority
-from incidents.models import Category, Incident, PriorityMatrix, RoutingRule, TimelineEntry
+from incidents.choices import OPEN_STATES, Level, Priority, State
+from incidents.models import (
+    Category,
+    Incident,
+    PriorityMatrix,
+    RoutingRule,
+    SlaClock,
+    SlaLedgerEntry,
+    SlaPolicy,
+    SlaPolicyVersion,
+    TimelineEntry,
+)
+from incidents.sla.engine import human
+from incidents.sla.policies import policy_save
+from incidents.sla.services import policy_reapply
 
 
 @admin.register(Category)
@@ -111,3 +126,144 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+# --- SLA and OLA ----------------------------------------------------------------------------
+
+class PercentsField(forms.CharField):
+    """Warning thresholds typed as "75, 90": whole percentages between 1 and 99, ascending."""
+
+    def prepare_value(self, value):
+        return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        text = (value or "").strip()
+        if not text:
+            return []
+        try:
+            percents = [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+        except ValueError as exc:
+            raise forms.ValidationError("Type whole percentages separated by commas, "
+                                        "e.g. 75, 90.") from exc
+        if any(not 1 <= p <= 99 for p in percents) or percents != sorted(set(percents)):
+            raise forms.ValidationError("Each between 1 and 99, ascending, no repeats.")
+        return percents
+
+
+class SlaPolicyForm(forms.ModelForm):
+    pause_states = forms.MultipleChoiceField(
+        choices=[(s.value, s.label) for s in State if s.value in OPEN_STATES], required=False,
+        widget=forms.CheckboxSelectMultiple, help_text="The clock stops in these states.")
+    warn_percents = PercentsField(required=False, help_text="e.g. 75, 90 (share of the business "
+                                                            "time used).")
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["name", "kind", "position", "active", "priority", "service", "category",
+                  "team", "response_minutes", "response_calendar", "resolution_minutes",
+                  "resolution_calendar", "pause_states", "warn_percents"]
+
+    def clean(self):
+        data = super().clean()
+        targets = 0
+        for target in ("response", "resolution"):
+            minutes, calendar = data.get(f"{target}_minutes"), data.get(f"{target}_calendar")
+            if minutes == 0:
+                self.add_error(f"{target}_minutes", "A target needs at least one minute.")
+            elif minutes and calendar is None:
+                self.add_error(f"{target}_calendar", "Which calendar does this target count on?")
+            targets += bool(minutes)
+        if not targets and not self.errors:
+            raise forms.ValidationError("Give a response target, a resolution target or both.")
+        return data
+
+
+class PolicyVersionInline(admin.TabularInline):
+    model = SlaPolicyVersion
+    fields = ("number", "valid_from", "valid_until", "terms")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-number",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    """Policies in matching order; a save snapshots a new version, running clocks keep theirs."""
+
+    form = SlaPolicyForm
+    list_display = ("name", "kind", "position", "priority", "service", "category", "team",
+                    "response", "resolution", "active", "version")
+    list_display_links = ("name",)
+    list_filter = ("kind", "active", "priority")
+    list_select_related = ("service", "category", "team", "response_calendar",
+                           "resolution_calendar")
+    autocomplete_fields = ("service", "category", "team")
+    inlines = [PolicyVersionInline]
+    actions = ["reapply"]
+    fieldsets = [
+        (None, {"fields": ("name", "kind", "position", "active")}),
+        ("Matches (empty = any)", {"fields": ("priority", "service", "category", "team")}),
+        ("Targets", {"fields": (("response_minutes", "response_calendar"),
+                                ("resolution_minutes", "resolution_calendar"),
+                                "pause_states", "warn_percents")}),
+    ]
+
+    @admin.display(description="response")
+    def response(self, policy):
+        return _target(policy.response_minutes, policy.response_calendar)
+
+    @admin.display(description="resolution")
+    def resolution(self, policy):
+        return _target(policy.resolution_minutes, policy.resolution_calendar)
+
+    def save_model(self, request, obj, form, change):
+        policy_save(obj)
+
+    @admin.action(description="Re-apply to open incidents (replace their clocks)")
+    def reapply(self, request, queryset):
+        changed = sum(policy_reapply(policy=policy, by=request.user) for policy in queryset)
+        self.message_user(request, f"Re-applied: the clocks of {changed} open incident(s) now "
+                                   "follow the current version.", messages.SUCCESS)
+
+
+def _target(minutes, calendar) -> str:
+    return f"{human(timedelta(minutes=minutes))} on {calendar}" if minutes else "—"
+
+
+class LedgerInline(admin.TabularInline):
+    model = SlaLedgerEntry
+    fields = ("at", "action", "reason", "old_due_at", "new_due_at", "skipped")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(admin.ModelAdmin):
+    """Clocks are kept by the incident's events and the sweep; here they are read, never edited
+    (fix a wrong one with `manage.py check_slas --verify --repair`)."""
+
+    list_display = ("incident", "kind", "target", "team", "stage", "due_at", "breached_at",
+                    "policy_version")
+    list_filter = ("kind", "target", "stage")
+    search_fields = ("incident__number",)
+    list_select_related = ("incident", "team", "policy_version")
+    show_full_result_count = False
+    inlines = [LedgerInline]
+    readonly_fields = [f.name for f in SlaClock._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,8 +7,8 @@ import django_filters as filters
 from django.db.models import Q
 
 from incidents import rules
-from incidents.choices import OPEN_STATES, Priority, State
-from incidents.models import Incident
+from incidents.choices import OPEN_STATES, Priority, SlaKind, State
+from incidents.models import Incident, SlaPolicy
 from itsm import clock
 from itsm.numbers import IdFilter
 
@@ -72,8 +72,9 @@ class IncidentFilter(filters.FilterSet):
     # Intake always sets the category of a subcategory, so this covers both levels.
     category = IdFilter(field_name="category_id", label="Category")
     ordering = filters.OrderingFilter(fields=SORTS, label="Sort")
-    breached = filters.BooleanFilter(field_name="sla_breached_at", lookup_expr="isnull",
-                                     exclude=True, label="SLA breached")
+    # A choice, not a BooleanFilter: that one reads "maybe" as "no filter" instead of an error.
+    breached = filters.ChoiceFilter(choices=[("true", "Yes"), ("false", "No")],
+                                    method="filter_breached", label="SLA breached")
     breaching_within = filters.NumberFilter(method="filter_breaching_within", min_value=0,
                                             max_value=366 * 24 * 60,
                                             label="Open, SLA due within (minutes)")
@@ -105,6 +106,9 @@ class IncidentFilter(filters.FilterSet):
                                    resolved_at__isnull=False)
         return queryset
 
+    def filter_breached(self, queryset, name, value):
+        return queryset.filter(sla_breached_at__isnull=value != "true")
+
     def filter_breaching_within(self, queryset, name, value):
         due_by = clock.now() + timedelta(minutes=float(value))
         return queryset.filter(state__in=OPEN_STATES, sla_due_at__lte=due_by)
@@ -131,3 +135,14 @@ class IncidentFilter(filters.FilterSet):
         else:  # no view (the API's plain list) is everything, newest first
             qs = qs.order_by(*View.ORDER.get(data.get("view") or View.ALL, View.DEFAULT_ORDER))
         return qs
+
+
+class SlaPolicyFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=SlaKind.choices)
+    active = filters.BooleanFilter()
+    priority = filters.ChoiceFilter(choices=Priority.choices)
+    team = IdFilter(field_name="team_id", label="Team")
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["kind", "active", "priority", "team"]

@@ -152,6 +152,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         permissions = [
             ("override_priority", "Can override the computed priority"),
             ("work_any_incident", "Can work incidents of any team"),
+            ("view_sla_dashboard", "Can see the SLA dashboard"),
         ]
         # Partial indexes serve the queue's views in their default order (priority, age).
         indexes = [

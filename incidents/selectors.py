@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from incidents import rules
-from incidents.choices import PUBLIC_KINDS
-from incidents.models import Category, Incident, TimelineEntry
+from incidents.choices import PUBLIC_KINDS, ClockStage
+from incidents.models import Category, Incident, SlaClock, TimelineEntry
 from itsm.models import Service, Team, User
 
 
@@ -24,8 +24,18 @@ def incident_list(user) -> QuerySet[Incident]:
     Categories are left out: a row carries only their ids, and each join costs the planner
     time on every page.
     """
-    return incidents_visible_to(user).select_related("assignment_team", "assignee", "service",
-                                                     "caller")
+    return (incidents_visible_to(user)
+            .select_related("assignment_team", "assignee", "service", "caller")
+            .prefetch_related(_clocks_shown(user)))
+
+
+def _clocks_shown(user) -> Prefetch:
+    """The clocks an API row shows: agents see every clock that counts (one query a page)."""
+    clocks = SlaClock.objects.exclude(stage=ClockStage.CANCELED).select_related(
+        "calendar", "policy_version")
+    if not rules.is_agent(user):
+        clocks = clocks.none()
+    return Prefetch("clocks", queryset=clocks.order_by("id"))
 
 
 def queue_rows(user) -> QuerySet[Incident]:

@@ -1,21 +1,25 @@
 """Shared API plumbing: the one exception handler, a pagination without a full COUNT(*), and
-read-only endpoints for the core configuration (teams, services)."""
+read-only endpoints for the core configuration (teams, services, business calendars)."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django_fsm import ConcurrentTransition
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from itsm import clock
 from itsm.exceptions import ServiceError
-from itsm.models import Service, Team
+from itsm.models import BusinessCalendar, Holiday, Service, Team, WorkingInterval, minute_label
 from itsm.numbers import MAX_COUNTER, MAX_ID
 from itsm.pagination import COUNT_CAP
 
@@ -218,3 +222,74 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ServiceSerializer
     pagination_class = CappedCountPagination
     filterset_fields = ["active", "owner_team", "criticality"]
+
+
+class AgentsOnly(permissions.BasePermission):
+    """The desk's configuration behind the clocks: for agents, managers and admins."""
+
+    message = "Only agents can read this."
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.is_agent)
+
+
+class WorkingIntervalSerializer(serializers.ModelSerializer):
+    start = serializers.SerializerMethodField()
+    end = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkingInterval
+        fields = ["weekday", "start", "end"]
+
+    def get_start(self, interval) -> str:
+        return minute_label(interval.start_minute)
+
+    def get_end(self, interval) -> str:
+        return minute_label(interval.end_minute)
+
+
+class HolidaySerializer(serializers.ModelSerializer):
+    closed_from = serializers.SerializerMethodField()
+    closed_until = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Holiday
+        fields = ["date", "name", "closed_from", "closed_until"]
+
+    def get_closed_from(self, holiday) -> str:
+        return minute_label(holiday.closed_minutes[0])
+
+    def get_closed_until(self, holiday) -> str:
+        return minute_label(holiday.closed_minutes[1])
+
+
+class BusinessCalendarSerializer(serializers.ModelSerializer):
+    time_zone = serializers.CharField()
+    intervals = WorkingIntervalSerializer(many=True, read_only=True)
+    holidays = serializers.SerializerMethodField(
+        help_text="Closures from a year ago to two years ahead.")
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["id", "name", "time_zone", "always_open", "description", "version",
+                  "intervals", "holidays"]
+
+    @extend_schema_field(HolidaySerializer(many=True))
+    def get_holidays(self, calendar) -> list:
+        return HolidaySerializer(calendar.upcoming_holidays, many=True).data
+
+
+@extend_schema(tags=["configuration"])
+class BusinessCalendarViewSet(viewsets.ReadOnlyModelViewSet):
+    """Business calendars: working hours per weekday and holidays, in the calendar's zone."""
+
+    serializer_class = BusinessCalendarSerializer
+    permission_classes = [AgentsOnly]
+    pagination_class = CappedCountPagination
+
+    def get_queryset(self):
+        today = clock.now().date()
+        window = Holiday.objects.filter(date__gte=today - timedelta(days=366),
+                                        date__lte=today + timedelta(days=731))
+        return BusinessCalendar.objects.prefetch_related(
+            "intervals", Prefetch("holidays", queryset=window, to_attr="upcoming_holidays"))

@@ -3,13 +3,14 @@
 from rest_framework.routers import DefaultRouter
 
 from incidents.api.urls import router as incidents_router
-from itsm.api import ServiceViewSet, TeamViewSet
+from itsm.api import BusinessCalendarViewSet, ServiceViewSet, TeamViewSet
 
 app_name = "api"
 
 router = DefaultRouter()
 router.register("teams", TeamViewSet, basename="team")
 router.register("services", ServiceViewSet, basename="service")
+router.register("calendars", BusinessCalendarViewSet, basename="calendar")
 router.registry.extend(incidents_router.registry)
 
 urlpatterns = router.urls

@@ -7,13 +7,14 @@ so a fresh or flushed database always has them.
 from django.apps import apps as global_apps
 
 VIEW_CONFIG = ["view_team", "view_service", "view_category", "view_routingrule",
-               "view_prioritymatrix"]
+               "view_prioritymatrix", "view_businesscalendar", "view_slapolicy", "view_slaclock"]
 AGENT = ["view_incident", "add_incident", "change_incident", "view_timelineentry",
          "add_timelineentry", "view_user", *VIEW_CONFIG]
 ROLES = {
     "Requester": ["add_incident"],
     "Agent": AGENT,
-    "Manager": [*AGENT, "override_priority", "work_any_incident", "change_team"],
+    "Manager": [*AGENT, "override_priority", "work_any_incident", "change_team",
+                "view_sla_dashboard"],
     # Admins configure the desk in the Django admin (they also need is_staff).
     "Admin": None,
 }

@@ -9,8 +9,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.actions import CATALOGUE, TRANSITIONS, available, situation
-from incidents.choices import Channel, EntryKind, HoldReason, Priority, ResolutionCode, State
-from incidents.models import Category, Incident, TimelineEntry
+from incidents.choices import (
+    Channel,
+    ClockStage,
+    HoldReason,
+    Priority,
+    ResolutionCode,
+    State,
+)
+from incidents.models import Category, Incident, SlaPolicy, TimelineEntry
+from incidents.sla.status import read
+from itsm import clock
 from itsm.api import StrictModelSerializer, StrictPrimaryKeyRelatedField, version_field
 from itsm.models import Service, Team, User
 
@@ -21,6 +30,38 @@ LIFECYCLE_FIELDS = ["state", "hold_reason", "resolution_code", "resolution_notes
 
 def _users():
     return User.objects.filter(is_active=True)
+
+
+class SlaClockSerializer(serializers.Serializer):
+    """One target's clock, as stored (the due time is never recomputed on read)."""
+
+    kind = serializers.CharField(source="clock.kind", help_text="sla or ola")
+    target = serializers.CharField(source="clock.target", help_text="response or resolution")
+    stage = serializers.CharField(source="clock.stage",
+                                  help_text="running, paused, met, breached or canceled")
+    team = serializers.IntegerField(source="clock.team_id", allow_null=True,
+                                    help_text="The team an OLA measures.")
+    policy = serializers.CharField(source="clock.policy_version")
+    calendar = serializers.CharField(source="clock.calendar")
+    target_seconds = serializers.SerializerMethodField()
+    started_at = serializers.DateTimeField(source="clock.started_at")
+    due_at = serializers.DateTimeField(source="clock.due_at", allow_null=True,
+                                       help_text="Empty while paused.")
+    time_left_seconds = serializers.SerializerMethodField(
+        help_text="Business time left (negative: overdue); empty once stopped.")
+    paused_seconds = serializers.SerializerMethodField(help_text="Business time paused so far.")
+    breached_at = serializers.DateTimeField(source="clock.breached_at", allow_null=True)
+    stopped_at = serializers.DateTimeField(source="clock.stopped_at", allow_null=True)
+    warnings_sent = serializers.IntegerField(source="clock.warned")
+
+    def get_target_seconds(self, reading) -> int:
+        return int(reading.clock.duration.total_seconds())
+
+    def get_time_left_seconds(self, reading) -> int | None:
+        return None if reading.left is None else int(reading.left.total_seconds())
+
+    def get_paused_seconds(self, reading) -> int:
+        return int(reading.clock.paused_for.total_seconds())
 
 
 class IncidentSerializer(StrictModelSerializer):
@@ -50,6 +91,7 @@ class IncidentSerializer(StrictModelSerializer):
     priority_display = serializers.SerializerMethodField()
     available_transitions = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
+    clocks = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -58,9 +100,9 @@ class IncidentSerializer(StrictModelSerializer):
                   "impact", "urgency", "priority", "priority_display", "priority_override_reason",
                   "assignment_team", "assignment_team_name", "assignee", "assignee_name",
                   "state_display", *LIFECYCLE_FIELDS, "version", "available_transitions",
-                  "available_actions"]
+                  "available_actions", "sla_due_at", "sla_breached_at", "clocks"]
         read_only_fields = ["number", "reported_by", "priority", "priority_override_reason",
-                            *LIFECYCLE_FIELDS, "version"]
+                            *LIFECYCLE_FIELDS, "version", "sla_due_at", "sla_breached_at"]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, incident) -> str:
@@ -84,6 +126,20 @@ class IncidentSerializer(StrictModelSerializer):
         """Every catalogue action the requesting user may take now (transitions included)."""
         allowed = self._allowed(incident)
         return [name for name in CATALOGUE if name in allowed]
+
+    @extend_schema_field(SlaClockSerializer(many=True))
+    def get_clocks(self, incident) -> list[dict]:
+        """The SLA and OLA clocks (agents only; callers get an empty list)."""
+        if not self.context["request"].user.is_agent:
+            return []
+        now = self.context.setdefault("now", clock.now())
+        if "clocks" in getattr(incident, "_prefetched_objects_cache", {}):
+            clocks = incident.clocks.all()  # a list page: one query for all its rows
+        else:  # one incident, just changed by an action
+            clocks = (incident.clocks.exclude(stage=ClockStage.CANCELED)
+                      .select_related("calendar", "policy_version").order_by("id"))
+        readings = [read(c, c.calendar, now) for c in clocks]
+        return SlaClockSerializer(readings, many=True).data
 
     def _allowed(self, incident) -> set[str]:
         # Both fields ask, for every row of a list: answer once per situation.
@@ -206,7 +262,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         return str(entry.actor) if entry.actor_id else "System"
 
     def get_internal(self, entry) -> bool:
-        return entry.kind == EntryKind.WORK_NOTE
+        return not entry.is_public
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -215,3 +271,14 @@ class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "name", "parent", "full_name", "active"]
+
+
+class SlaPolicySerializer(serializers.ModelSerializer):
+    """An SLA or OLA policy as it is now; `version` is the one new clocks get."""
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["id", "name", "kind", "position", "active", "priority", "service", "category",
+                  "team", "response_minutes", "response_calendar", "resolution_minutes",
+                  "resolution_calendar", "pause_states", "warn_percents", "version"]
+        read_only_fields = fields

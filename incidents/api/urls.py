@@ -2,10 +2,11 @@
 
 from rest_framework.routers import SimpleRouter
 
-from incidents.api.views import CategoryViewSet, IncidentViewSet
+from incidents.api.views import CategoryViewSet, IncidentViewSet, SlaPolicyViewSet
 
 router = SimpleRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("categories", CategoryViewSet, basename="category")
+router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 
 urlpatterns = router.urls

@@ -24,13 +24,14 @@ from incidents.api.serializers import (
     ReasonInput,
     ReopenInput,
     ResolveInput,
+    SlaPolicySerializer,
     TimelineEntrySerializer,
     VersionInput,
 )
 from incidents.choices import EntryKind
-from incidents.filters import IncidentFilter
-from incidents.models import Category, Incident
-from itsm.api import CappedCountPagination, ErrorSerializer
+from incidents.filters import IncidentFilter, SlaPolicyFilter
+from incidents.models import Category, Incident, SlaPolicy
+from itsm.api import AgentsOnly, CappedCountPagination, ErrorSerializer
 from itsm.exceptions import InvalidInput
 from itsm.numbers import MAX_COUNTER
 
@@ -229,3 +230,14 @@ def _endpoint(name: str):
 assert set(ENDPOINTS) == {a.name for a in actions.CATALOGUE.values() if a.endpoint}
 for _name in ENDPOINTS:  # DRF's router finds them as the viewset's extra actions
     setattr(IncidentViewSet, _name, _endpoint(_name))
+
+
+@extend_schema(tags=["configuration"])
+class SlaPolicyViewSet(viewsets.ReadOnlyModelViewSet):
+    """SLA and OLA policies in matching order (first match wins); edited in the admin."""
+
+    queryset = SlaPolicy.objects.all()
+    serializer_class = SlaPolicySerializer
+    permission_classes = [AgentsOnly]
+    pagination_class = CappedCountPagination
+    filterset_class = SlaPolicyFilter
