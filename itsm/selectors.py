@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from itsm import clock
-from itsm.models import Heartbeat
+from itsm.models import Heartbeat, Notification
 
 STALE_AFTER = timedelta(minutes=3)
 # Beat writes last_run_at only when it syncs its schedule (celery's sync_every, 3 minutes), so a
@@ -58,3 +58,20 @@ def people_search(text: str, *, agents_only: bool = False, team_id: int | None =
     candidates = people.order_by().values("pk")[:PEOPLE_CANDIDATES]
     return list(User.objects.filter(pk__in=candidates)
                 .order_by("first_name", "last_name", "username")[:limit])
+
+
+INBOX_SIZE = 50
+UNREAD_CAP = 99
+
+
+def inbox(user) -> list:
+    """The person's latest messages (what the outbox sent or will send them), newest first."""
+    return list(Notification.objects.filter(recipient=user)
+                .only("subject", "body", "created_at", "read_at", "status")
+                .order_by("-created_at", "-id")[:INBOX_SIZE])
+
+
+def unread_count(user) -> int:
+    """Unread messages, counted up to UNREAD_CAP + 1 (the badge then says "99+")."""
+    unread = Notification.objects.filter(recipient=user, read_at=None)
+    return unread[:UNREAD_CAP + 1].count()

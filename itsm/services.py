@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from itsm import clock
 from itsm.exceptions import InvalidInput
-from itsm.models import ApiToken, User
+from itsm.models import ApiToken, Notification, User
 
 PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "time_zone")
 # last_used_at is for people ("is this script still running?"), not an audit trail: writing
@@ -76,3 +76,8 @@ def api_token_authenticate(*, key: str) -> ApiToken | None:
         pk=token.pk,
     ).update(last_used_at=now)
     return token
+
+
+def notifications_mark_read(*, user: User) -> int:
+    """Mark every unread message of the person read (their list was shown); returns how many."""
+    return Notification.objects.filter(recipient=user, read_at=None).update(read_at=clock.now())

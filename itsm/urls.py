@@ -14,6 +14,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("me/", views.profile, name="profile"),
     path("people/", people.people, name="people"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/unread/", views.unread_badge, name="unread-badge"),
     path("incidents/", include("incidents.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api_urls")),

@@ -1,5 +1,6 @@
 import logging
 import math
+import re
 
 from axes.helpers import get_cool_off
 from django.contrib import messages
@@ -16,7 +17,7 @@ from itsm import clock, services
 from itsm.exceptions import InvalidInput
 from itsm.forms import ProfileForm
 from itsm.models import ApiToken
-from itsm.selectors import background_status
+from itsm.selectors import background_status, inbox, unread_count
 
 logger = logging.getLogger(__name__)
 
@@ -100,3 +101,28 @@ def _profile_page(request, form, *, token, new_key=None):
     return render(request, "itsm/profile.html",
                   {"form": form, "token": token, "new_key": new_key},
                   status=400 if form.errors else 200)
+
+
+INCIDENT_NUMBER = re.compile(r"\[(INC\d{7})\]")
+
+
+@never_cache
+@login_required
+@require_GET
+def notifications(request):
+    """The person's messages, newest first; showing them marks them read."""
+    rows = inbox(request.user)
+    for row in rows:
+        found = INCIDENT_NUMBER.search(row.subject)
+        row.number = found.group(1) if found else ""
+    services.notifications_mark_read(user=request.user)
+    return render(request, "itsm/notifications.html", {"rows": rows})
+
+
+@never_cache
+@login_required
+@require_GET
+def unread_badge(request):
+    """The header's bell, loaded after the page (and every minute) so no page waits for it."""
+    return render(request, "itsm/unread_badge.html", {"unread": unread_count(request.user),
+                                                      "cap": 99})
