@@ -11,10 +11,14 @@ from django.contrib.auth.models import Group
 from django.db.models import Value
 from django.db.models.functions import Concat
 
-from incidents.models import Category, RoutingRule
+from incidents.choices import SlaKind
+from incidents.models import Category, RoutingRule, SlaPolicy
+from incidents.sla.policies import BEGINNING, policy_save
+from itsm import clock
+from itsm.calendars import OFFICE_HOURS, holidays_generate
 from itsm.choices import Role
 from itsm.demo import catalog
-from itsm.models import Service, Team, User
+from itsm.models import BusinessCalendar, Service, Team, User
 
 
 @dataclass
@@ -76,7 +80,29 @@ def seed_reference() -> Cast:
             service=services[rule.service] if rule.service else None,
             defaults={"team": teams[rule.team]},
         )
+    _seed_service_levels(teams)
     return load_cast()
+
+
+# Internal targets (OLA) per team: (response, resolution) minutes on office hours.
+DEMO_OLAS = {"Service Desk": (15, 2 * 60), "Network Operations": (30, 8 * 60),
+             "Server & Storage": (30, 8 * 60), "Database Administration": (30, 8 * 60),
+             "Applications Support": (60, 16 * 60)}
+
+
+def _seed_service_levels(teams: dict[str, Team]) -> None:
+    """OLAs for the teams that take escalations, and public holidays on office hours."""
+    office = BusinessCalendar.objects.get(name=OFFICE_HOURS)
+    for name, (response, resolution) in DEMO_OLAS.items():
+        if not SlaPolicy.objects.filter(kind=SlaKind.OLA, team=teams[name]).exists():
+            # Valid from the beginning, as the seeded SLAs: the history is backdated.
+            policy_save(SlaPolicy(name=f"{name} OLA", kind=SlaKind.OLA, team=teams[name],
+                                  position=50, response_minutes=response,
+                                  response_calendar=office, resolution_minutes=resolution,
+                                  resolution_calendar=office), at=BEGINNING)
+    this_year = clock.now().year
+    for year in (this_year - 1, this_year, this_year + 1):
+        holidays_generate(office, country="GB", subdivision="ENG", year=year)
 
 
 def _seed_users() -> dict[str, User]:
