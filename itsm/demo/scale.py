@@ -19,13 +19,13 @@ from django.db import connection, transaction
 
 from incidents import services
 from incidents.choices import Channel, HoldReason, Level, Priority, ResolutionCode, State
-from incidents.models import Category, Incident, PriorityMatrix, TimelineEntry
+from incidents.models import Category, Incident, PriorityMatrix, SlaClock, TimelineEntry
 from itsm import clock
 from itsm.choices import Criticality, Role
 from itsm.demo import catalog
 from itsm.demo.catalog import fill
 from itsm.demo.reference import Cast, load_cast
-from itsm.models import Service, Team, User
+from itsm.models import BusinessCalendar, Service, Team, User
 
 # The share of each state in a long-running desk's table (percent).
 STATE_SHARES = {State.NEW: 10, State.IN_PROGRESS: 15, State.ON_HOLD: 5, State.RESOLVED: 20,
@@ -256,14 +256,15 @@ def seed_scale(*, count: int, batch: int, callers: int, timeline: bool, seed: in
                 _created_entries(cursor, numbers)
         done += size
         progress(done, time.monotonic() - started)
+    seed_scale_clocks()
     _refresh_statistics(timeline=timeline)
     return done
 
 
 def _refresh_statistics(*, timeline: bool) -> None:
     """Fresh planner statistics; VACUUM too (visibility map: index-only counts) when allowed."""
-    tables = [Incident, User, User.groups.through, Team, Team.members.through, Service,
-              Category, *([TimelineEntry] if timeline else [])]
+    tables = [Incident, SlaClock, User, User.groups.through, Team, Team.members.through,
+              Service, Category, *([TimelineEntry] if timeline else [])]
     names = ", ".join(model._meta.db_table for model in tables)
     # VACUUM cannot run inside a transaction (as in tests); ANALYZE alone then.
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
@@ -286,3 +287,80 @@ def _created_entries(cursor, numbers: list[int]) -> None:
         "FROM incidents_incident WHERE number = ANY(%s)",
         [[f"INC{n:07d}" for n in numbers]],
     )
+
+
+# Business hours per calendar hour, roughly (8 of every 24 on weekdays only): the scale data's
+# office-hours due times are approximate. Exact clocks come from the services (seed_demo).
+OFFICE_STRETCH = 4.2
+
+
+def seed_scale_clocks() -> int:
+    """SLA clocks for every incident that has none, in SQL, from its state and timestamps.
+
+    For benchmarks (the dashboard, the sweep): the default SLA policy of each priority; 24×7
+    due times exact, office-hours ones stretched by OFFICE_STRETCH instead of walked through
+    the calendar, so `check_slas --verify` is not expected to agree on this data.
+    """
+    from incidents.models import SlaPolicyVersion
+
+    versions = {v.terms["priority"]: v for v in SlaPolicyVersion.objects.filter(
+        valid_until=None, terms__kind="sla", policy__name__endswith="default")}
+    if not versions:
+        return 0
+    always = set(BusinessCalendar.objects.filter(always_open=True).values_list("pk", flat=True))
+
+    def minutes(version, target) -> float:
+        terms = version.terms
+        stretch = 1 if terms[f"{target}_calendar_id"] in always else OFFICE_STRETCH
+        return terms[f"{target}_minutes"] * stretch
+
+    cases = {target: " ".join(f"WHEN {p} THEN interval '{minutes(v, target)} minutes'"
+                              for p, v in versions.items())
+             for target in ("response", "resolution")}
+    version_of = " ".join(f"WHEN {p} THEN {v.pk}" for p, v in versions.items())
+    calendar_of = {name: " ".join(f"WHEN {p} THEN {v.terms[f'{name}_calendar_id']}"
+                                  for p, v in versions.items())
+                   for name in ("response", "resolution")}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        (now,) = cursor.fetchone()
+        total = 0
+        for target, stop in (("response", "acknowledged_at"), ("resolution", "resolved_at")):
+            cursor.execute(f"""
+                INSERT INTO incidents_slaclock
+                  (incident_id, kind, target, policy_version_id, calendar_id, duration,
+                   started_at, stage, pauses, paused_for, due_at, stopped_at, breached_at,
+                   warned, next_check_at)
+                SELECT id, 'sla', %(target)s, CASE priority {version_of} END,
+                       CASE priority {calendar_of[target]} END, duration, opened_at,
+                       CASE WHEN state = 'canceled' THEN 'canceled'
+                            WHEN stop IS NOT NULL AND stop <= due THEN 'met'
+                            WHEN coalesce(stop, %(now)s) > due THEN 'breached'
+                            WHEN state = 'on_hold' AND %(target)s = 'resolution' THEN 'paused'
+                            ELSE 'running' END,
+                       '[]'::jsonb, interval '0', due,
+                       CASE WHEN state <> 'canceled' THEN stop END,
+                       CASE WHEN state <> 'canceled' AND coalesce(stop, %(now)s) > due
+                            THEN due END,
+                       CASE WHEN state <> 'canceled' AND coalesce(stop, %(now)s) > due
+                            THEN 2 ELSE 0 END,
+                       CASE WHEN state IN ('new', 'in_progress') AND stop IS NULL
+                                 AND due > %(now)s THEN due END
+                FROM (SELECT i.id, i.priority, i.state, i.opened_at, i.{stop} AS stop,
+                             CASE i.priority {cases[target]} END AS duration,
+                             i.opened_at + CASE i.priority {cases[target]} END AS due
+                      FROM incidents_incident i
+                      WHERE NOT EXISTS (SELECT 1 FROM incidents_slaclock c
+                                        WHERE c.incident_id = i.id AND c.target = %(target)s))
+                     AS rows""", {"target": target, "now": now})
+            total += cursor.rowcount
+        # The queue's fields on the open incidents.
+        cursor.execute("""
+            UPDATE incidents_incident i SET
+              sla_due_at = (SELECT min(due_at) FROM incidents_slaclock c
+                            WHERE c.incident_id = i.id AND c.stage = 'running'),
+              sla_breached_at = (SELECT min(breached_at) FROM incidents_slaclock c
+                                 WHERE c.incident_id = i.id)
+            WHERE i.state IN ('new', 'in_progress', 'on_hold')""")
+        cursor.execute("UPDATE incidents_slaclock SET due_at = NULL WHERE stage = 'paused'")
+    return total

@@ -182,3 +182,16 @@ def test_seed_demo_gives_clocks_that_equal_their_replay():
     assert {"met", "breached", "running"} <= stages
     assert SlaClock.objects.filter(kind="ola").exists()
     assert clocks_verify(incidents=Incident.objects.all()) == []
+
+
+def test_seed_scale_gives_every_incident_its_sla_clocks():
+    from incidents.models import Incident, SlaClock
+
+    seed_demo(incidents=0)  # so every incident is a scale one
+    call_command("seed_scale", incidents=500, callers=30, stdout=StringIO())
+    assert SlaClock.objects.count() == 2 * Incident.objects.count() == 1000
+    assert not SlaClock.objects.filter(stage="breached", breached_at=None).exists()
+    assert not SlaClock.objects.filter(stage="met", stopped_at=None).exists()
+    running = SlaClock.objects.filter(stage="running")
+    assert running.exists() and not running.filter(next_check_at=None).exists()
+    assert Incident.objects.filter(state="new", sla_due_at__isnull=False).exists()
