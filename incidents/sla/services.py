@@ -156,9 +156,10 @@ def _announce(crossings: list[Crossing], incidents: dict[int, Incident], now: da
             key = f"sla:{row.pk}:breach"
             breaches.append(TimelineEntry(
                 incident=incident, kind=EntryKind.SLA, at=now, field="sla",
-                new_value=f"{what} breached", new_code={"sla": "breached", "clock": row.pk},
-                body=f"{row.policy_version.terms['name']}: due "
-                     f"{crossing.at:%d %b %Y %H:%M} UTC"))
+                new_value=f"{what} breached",
+                new_code={"sla": "breached", "clock": row.pk, "due": crossing.at.isoformat()},
+                body=f"{row.policy_version}: {row.get_target_display().lower()} within "
+                     f"{engine.human(row.duration)} of business time"))
         messages.append(Message(key=key, recipients=recipients, subject=subject, body=body))
     notifications_queue_many(messages)
     TimelineEntry.objects.bulk_create(breaches)
