@@ -69,7 +69,8 @@ class QueryTimer:
 def urls(team_id: int, detail: str, open_detail: str) -> list[tuple[str, dict, bool]]:
     """(url, extra headers, counts toward the first-page target)."""
     views = [(f"/incidents/?view={v}", {}, True)
-             for v in ("mine", "teams", "unassigned", "open", "resolved", "all")]
+             for v in ("mine", "teams", "unassigned", "open", "breaching", "breached",
+                       "resolved", "all")]
     return [
         *views,
         ("/incidents/?view=open", {"HTTP_HX_REQUEST": "true"}, True),  # the periodic refresh
@@ -84,9 +85,13 @@ def urls(team_id: int, detail: str, open_detail: str) -> list[tuple[str, dict, b
         ("/incidents/?view=open&ordering=-updated", {}, False),
         ("/incidents/?view=all&ordering=-updated", {}, False),
         ("/incidents/?view=open&ordering=-opened", {}, False),
+        ("/incidents/?view=open&ordering=sla", {}, False),  # time to breach
         (detail, {}, True),
         (detail, {"HTTP_HX_REQUEST": "true"}, True),  # after an action: the incident partial
         (open_detail, {}, True),  # with every panel an agent of the team gets: edit, assign, …
+        (f"{open_detail}sla/", {}, True),  # the SLA explain panel
+        ("/notifications/", {}, True),
+        ("/notifications/unread/", {}, True),
         *api_urls(team_id, detail.strip("/").rsplit("/", 1)[-1]),
         *people_urls(),
     ]
@@ -105,7 +110,8 @@ def api_urls(team_id: int, number: str) -> list[tuple[str, dict, bool]]:
         "", "?view=open", "?view=mine", "?view=unassigned", "?view=resolved", "?state=closed",
         "?state=new", "?priority=1", f"?team={team_id}", "?q=printer", "?q=INC0000042",
         "?ordering=-updated", "?ordering=state", "?ordering=-number", "?ordering=priority",
-        "?ordering=-resolved", "?offset=500", "?limit=200",
+        "?ordering=-resolved", "?offset=500", "?limit=200", "?breached=true",
+        "?breaching_within=60", "?ordering=sla",
     ]
     return [
         *((f"/api/v1/incidents/{query}", {}, True) for query in lists),
@@ -115,6 +121,8 @@ def api_urls(team_id: int, number: str) -> list[tuple[str, dict, bool]]:
         ("/api/v1/teams/", {}, True),
         ("/api/v1/services/", {}, True),
         ("/api/v1/categories/", {}, True),
+        ("/api/v1/calendars/", {}, True),
+        ("/api/v1/sla-policies/", {}, True),
     ]
 
 
