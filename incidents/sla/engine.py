@@ -71,7 +71,7 @@ class Situation:
     assignee: int | None = None
     team_since: datetime | None = None
     assigned_at: datetime | None = None
-    states: list[tuple[datetime, str]] = field(default_factory=list)  # replay only
+    states: list[tuple[datetime, str]] = field(default_factory=list)  # (since, state), in order
 
     def state_at(self, at: datetime) -> str:
         earlier = [state for t, state in self.states if t <= at]
