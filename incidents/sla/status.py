@@ -42,7 +42,7 @@ def read(clock: SlaClock, calendar: BusinessCalendar, now: datetime) -> Reading:
         return Reading(clock, clock.stage, f"{target} · {clock.get_stage_display().lower()}",
                        None)
     if clock.stage == ClockStage.PAUSED:
-        since = datetime.fromisoformat(clock.pauses[-1][0])
+        since = datetime.fromisoformat(clock.pauses[-1][0]) if clock.pauses else clock.started_at
         used = business_time_between(calendar, clock.started_at, since) - clock.paused_for
         left = clock.duration - used
         return Reading(clock, "paused", f"{target} · paused, {human(left)} left", left)

@@ -338,7 +338,11 @@ def seed_scale_clocks() -> int:
                             WHEN coalesce(stop, %(now)s) > due THEN 'breached'
                             WHEN state = 'on_hold' AND %(target)s = 'resolution' THEN 'paused'
                             ELSE 'running' END,
-                       '[]'::jsonb, interval '0', due,
+                       CASE WHEN state = 'on_hold' AND %(target)s = 'resolution'
+                                 AND coalesce(stop, %(now)s) <= due
+                            THEN jsonb_build_array(jsonb_build_array(updated_at, null))
+                            ELSE '[]'::jsonb END,
+                       interval '0', due,
                        CASE WHEN state <> 'canceled' THEN stop END,
                        CASE WHEN state <> 'canceled' AND coalesce(stop, %(now)s) > due
                             THEN due END,
@@ -346,7 +350,8 @@ def seed_scale_clocks() -> int:
                             THEN 2 ELSE 0 END,
                        CASE WHEN state IN ('new', 'in_progress') AND stop IS NULL
                                  AND due > %(now)s THEN due END
-                FROM (SELECT i.id, i.priority, i.state, i.opened_at, i.{stop} AS stop,
+                FROM (SELECT i.id, i.priority, i.state, i.opened_at, i.updated_at,
+                             i.{stop} AS stop,
                              CASE i.priority {cases[target]} END AS duration,
                              i.opened_at + CASE i.priority {cases[target]} END AS due
                       FROM incidents_incident i

@@ -192,6 +192,7 @@ def test_seed_scale_gives_every_incident_its_sla_clocks():
     assert SlaClock.objects.count() == 2 * Incident.objects.count() == 1000
     assert not SlaClock.objects.filter(stage="breached", breached_at=None).exists()
     assert not SlaClock.objects.filter(stage="met", stopped_at=None).exists()
+    assert all(c.pauses[-1][1] is None for c in SlaClock.objects.filter(stage="paused"))
     running = SlaClock.objects.filter(stage="running")
     assert running.exists() and not running.filter(next_check_at=None).exists()
     assert Incident.objects.filter(state="new", sla_due_at__isnull=False).exists()
