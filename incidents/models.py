@@ -175,7 +175,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["assignee", "opened_at"], name="inc_assignee"),
             models.Index(fields=["state", "resolved_at"], name="inc_state_resolved"),
             # "Breaching soon", sorting by time to breach, and "Breached".
-            models.Index(fields=["sla_due_at", "id"], condition=OPEN, name="inc_open_sla_due"),
+            models.Index(fields=["sla_due_at", "id"], name="inc_sla_due"),
             models.Index(fields=["priority", "opened_at"],
                          condition=OPEN & Q(sla_breached_at__isnull=False),
                          name="inc_open_breached"),

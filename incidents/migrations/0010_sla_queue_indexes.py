@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     operations = [
         AddIndexConcurrently(model_name="incident", index=models.Index(
-            fields=["sla_due_at", "id"], condition=OPEN, name="inc_open_sla_due")),
+            fields=["sla_due_at", "id"], name="inc_sla_due")),
         AddIndexConcurrently(model_name="incident", index=models.Index(
             fields=["priority", "opened_at"],
             condition=OPEN & models.Q(sla_breached_at__isnull=False), name="inc_open_breached")),
