@@ -378,6 +378,7 @@ class SlaClock(models.Model):
 
     class Meta:
         ordering = ["incident", "id"]
+        verbose_name = "SLA clock"
         indexes = [
             # The sweep reads only clocks whose next threshold has passed.
             models.Index(fields=["next_check_at"], condition=Q(next_check_at__isnull=False),

@@ -34,6 +34,7 @@ class Migration(migrations.Migration):
                 ('next_check_at', models.DateTimeField(blank=True, help_text='The next warning or the due time.', null=True)),
             ],
             options={
+                'verbose_name': 'SLA clock',
                 'ordering': ['incident', 'id'],
             },
         ),

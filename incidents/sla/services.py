@@ -340,7 +340,9 @@ def clocks_rederive(incident: Incident, *, now: datetime, from_timeline_index: i
         clocks = engine.replay(sit, facts, machine)
         for clock_ in clocks:
             machine.advance(clock_, now)
-        machine.notes = []
+        # A clock the stored ones lacked gets its whole story; a changed one a single line.
+        new = {id(c) for c in clocks[len(before):]}
+        machine.notes = [note for note in machine.notes if id(note.clock) in new]
     else:
         clocks = engine.replay(sit, facts[:from_timeline_index], machine)
         machine.notes = []
@@ -351,7 +353,8 @@ def clocks_rederive(incident: Incident, *, now: datetime, from_timeline_index: i
         for index, clock_ in enumerate(clocks):
             old = before[index] if index < len(before) else None
             if old is None or old.key() != clock_.key():
-                machine.notes.append(engine.Note(clock_, now, LedgerAction.RECOMPUTED, reason,
+                why = reason if old else f"{reason} (the clock was missing)"
+                machine.notes.append(engine.Note(clock_, now, LedgerAction.RECOMPUTED, why,
                                                  old.due_at if old else None, clock_.due_at))
     crossings = _store(incident, rows, before, clocks, machine, machine.notes)
     _announce(crossings, {incident.pk: incident}, now)
