@@ -174,6 +174,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["assignment_team", "opened_at"], name="inc_team"),
             models.Index(fields=["assignee", "opened_at"], name="inc_assignee"),
             models.Index(fields=["state", "resolved_at"], name="inc_state_resolved"),
+            models.Index(fields=["acknowledged_at"], name="inc_acknowledged"),  # MTTA
             # "Breaching soon", sorting by time to breach, and "Breached".
             models.Index(fields=["sla_due_at", "id"], name="inc_sla_due"),
             models.Index(fields=["priority", "opened_at"],
@@ -383,9 +384,11 @@ class SlaClock(models.Model):
             # The sweep reads only clocks whose next threshold has passed.
             models.Index(fields=["next_check_at"], condition=Q(next_check_at__isnull=False),
                          name="clock_next_check"),
-            # The dashboard aggregates clocks by when they were decided.
-            models.Index(fields=["stopped_at"], name="clock_stopped"),
-            models.Index(fields=["breached_at"], name="clock_breached"),
+            # The dashboard counts clocks by when they were decided (index-only scans).
+            models.Index(fields=["stopped_at"], include=["kind", "target", "team", "incident"],
+                         condition=Q(stage="met"), name="clock_met"),
+            models.Index(fields=["breached_at"], include=["kind", "target", "team", "incident"],
+                         condition=Q(stage="breached"), name="clock_breached_at"),
         ]
 
     def __str__(self):

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerView
 
+from incidents.sla import views as sla_views
 from itsm import errors, people, views
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/unread/", views.unread_badge, name="unread-badge"),
     path("incidents/", include("incidents.urls")),
+    path("dashboard/sla/", sla_views.sla_dashboard, name="sla-dashboard"),
+    path("dashboard/sla/export.csv", sla_views.sla_dashboard_csv, name="sla-dashboard-csv"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api_urls")),
     path("api/schema/", views.SchemaView.as_view(), name="schema"),
