@@ -84,3 +84,24 @@ def test_requesters_may_not_read_the_sla_configuration(api, requester):
     client = api(requester)
     assert client.get("/api/v1/calendars/").status_code == 403
     assert client.get("/api/v1/sla-policies/").status_code == 403
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/api/v1/calendars/99999999999999999999999/", 404), ("/api/v1/calendars/1.5/", 404),
+    ("/api/v1/sla-policies/99999999999999999999999/", 404),
+    ("/api/v1/sla-policies/?team=1.5", 400), ("/api/v1/sla-policies/?kind=bogus", 400),
+    ("/api/v1/sla-policies/?priority=9", 400),
+    ("/api/v1/incidents/?breaching_within=1180591620717411303424", 400),
+])
+def test_odd_input_on_the_sla_endpoints_is_a_clear_4xx(api, agent, url, status):
+    assert api(agent).get(url).status_code == status
+
+
+def test_the_explain_panel_is_for_agents_only(as_user, agent, requester, stranger):
+    incident = make_incident(by=requester)
+    for user in (requester, stranger):
+        assert as_user(user).get(f"/incidents/{incident.number}/sla/").status_code == 404
+    client = as_user(agent)
+    assert client.get("/incidents/INC9999999/sla/").status_code == 404
+    assert client.post(f"/incidents/{incident.number}/sla/").status_code == 405
+    assert "P3 default v1" in client.get(f"/incidents/{incident.number}/sla/").text
