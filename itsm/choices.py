@@ -29,6 +29,8 @@ class DeliveryChannel(models.TextChoices):
     """How an outbound message travels; each has an entry in `itsm.notifications.CHANNELS`."""
 
     EMAIL = "email", "E-mail"
+    IN_APP = "in_app", "In-app"  # the notification list; nothing leaves the system
+    APPRISE = "apprise", "Apprise"  # chat, SMS and webhooks through an Apprise URL
 
 
 class DeliveryStatus(models.TextChoices):
@@ -36,6 +38,7 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", "Sending"  # claimed by a worker; reclaimed when the claim goes stale
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"  # gave up after the last attempt; retry from the admin
+    CANCELED = "canceled", "Canceled"  # no longer needed (a later rung of an acknowledged page)
 
 
 class Weekday(models.IntegerChoices):

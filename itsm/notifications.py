@@ -51,10 +51,34 @@ def _send_email(note: Notification) -> None:
     send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.address])
 
 
+def _send_apprise(note: Notification) -> None:
+    """One Apprise URL (Slack, Teams, Telegram, SMS gateways, webhooks …); raises on failure."""
+    import apprise
+
+    sender = apprise.Apprise()
+    if not sender.add(note.address):
+        raise ValueError("Apprise does not recognise this URL.")
+    with apprise.LogCapture(level=logging.WARNING) as captured:
+        if not sender.notify(title=note.subject, body=note.body):
+            raise RuntimeError(captured.getvalue().strip() or "Apprise could not deliver it.")
+
+
+def apprise_url_error(url: str) -> str:
+    """Why an Apprise URL cannot be used ("" when it can): checked when a person saves it."""
+    import apprise
+
+    return "" if apprise.Apprise().add(url) else \
+        "Apprise does not recognise this URL (see its wiki for the services and their forms)."
+
+
 # A new channel (chat, SMS, webhook) is a DeliveryChannel choice and one entry here; each
 # destination on it is data: the row's address, snapshotted when the message is written.
 CHANNELS: dict[str, Channel] = {
     DeliveryChannel.EMAIL: Channel(address=lambda user: user.email, send=_send_email),
+    # In-app messages are the rows themselves (the notification list): sending only marks them.
+    DeliveryChannel.IN_APP: Channel(address=lambda user: user.username, send=lambda note: None),
+    # Apprise URLs are per person (oncall.ContactMethod): always given with the message.
+    DeliveryChannel.APPRISE: Channel(address=lambda user: "", send=_send_apprise),
 }
 
 
@@ -62,13 +86,19 @@ CHANNELS: dict[str, Channel] = {
 
 @dataclass(frozen=True)
 class Message:
-    """One message to write: `key` (usually an event id) makes writing it twice a no-op."""
+    """One message to write: `key` (usually an event id) makes writing it twice a no-op.
+
+    `address` replaces the channel's own address of each recipient (a person's chosen contact
+    method); `delay` holds it back (a later rung of an on-call ladder).
+    """
 
     key: object
     recipients: Iterable[User | None]
     subject: str
     body: str
     channel: str = DeliveryChannel.EMAIL
+    address: str | None = None
+    delay: timedelta = timedelta(0)
 
 
 def notification_queue(*, key, recipients: Iterable[User | None], subject: str, body: str,
@@ -90,10 +120,13 @@ def notifications_queue_many(messages: Iterable[Message]) -> list[Notification]:
         # carry one.
         subject = " ".join(message.subject.split())[:200]
         address_of = CHANNELS[message.channel].address
+        if message.address is not None:
+            address_of = lambda user, address=message.address: address  # noqa: E731
         people = {u.pk: u for u in message.recipients if u is not None and address_of(u)}
         rows += [Notification(key=f"{message.key}:{user.pk}:{message.channel}",
                               channel=message.channel, recipient=user, address=address_of(user),
-                              subject=subject, body=message.body, created_at=now, due_at=now)
+                              subject=subject, body=message.body, created_at=now,
+                              due_at=now + message.delay)
                  for user in people.values()]
     if not rows:
         return []
@@ -116,6 +149,13 @@ def _enqueue(ids: list[int]) -> None:
         except Exception:  # noqa: BLE001 - any broker failure; the action has already committed
             log.warning("Broker unavailable: notifications %s wait for the sweep", ids)
             return
+
+
+def notifications_cancel(*, key_prefix: str) -> int:
+    """Withdraw the messages of one cause not yet sent (an acknowledged page's later rungs)."""
+    return Notification.objects.filter(
+        key__startswith=key_prefix, status=DeliveryStatus.PENDING,
+    ).update(status=DeliveryStatus.CANCELED, claim=None)
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from itsm import clock
+from itsm.choices import DeliveryStatus
 from itsm.models import Heartbeat, Notification
 
 STALE_AFTER = timedelta(minutes=3)
@@ -64,14 +65,30 @@ INBOX_SIZE = 50
 UNREAD_CAP = 99
 
 
+def _received(user):
+    """Messages that reached the person or are on their way: not held back, not withdrawn."""
+    return (Notification.objects.filter(recipient=user, due_at__lte=clock.now())
+            .exclude(status=DeliveryStatus.CANCELED))
+
+
 def inbox(user) -> list:
-    """The person's latest messages (what the outbox sent or will send them), newest first."""
-    return list(Notification.objects.filter(recipient=user)
-                .only("subject", "body", "created_at", "read_at", "status")
-                .order_by("-created_at", "-id")[:INBOX_SIZE])
+    """The person's latest messages (what the outbox sent or will send them), newest first.
+
+    One row per message: the same message sent in-app and by e-mail (keys differ only in the
+    channel) is listed once.
+    """
+    rows = (_received(user).only("key", "subject", "body", "created_at", "read_at", "status")
+            .order_by("-created_at", "-id")[:INBOX_SIZE * 2])
+    seen, unique = set(), []
+    for row in rows:
+        cause = row.key.rsplit(":", 1)[0]
+        if cause not in seen:
+            seen.add(cause)
+            unique.append(row)
+    return unique[:INBOX_SIZE]
 
 
 def unread_count(user) -> int:
     """Unread messages, counted up to UNREAD_CAP + 1 (the badge then says "99+")."""
-    unread = Notification.objects.filter(recipient=user, read_at=None)
+    unread = _received(user).filter(read_at=None)
     return unread[:UNREAD_CAP + 1].count()

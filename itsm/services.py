@@ -80,4 +80,6 @@ def api_token_authenticate(*, key: str) -> ApiToken | None:
 
 def notifications_mark_read(*, user: User) -> int:
     """Mark every unread message of the person read (their list was shown); returns how many."""
-    return Notification.objects.filter(recipient=user, read_at=None).update(read_at=clock.now())
+    now = clock.now()  # a rung held back for later is read when it arrives, not before
+    return (Notification.objects.filter(recipient=user, read_at=None, due_at__lte=now)
+            .update(read_at=now))

@@ -5,13 +5,11 @@ Every write here runs inside a transaction with the incident's clock rows locked
 each warning and each breach is recorded, and announced, exactly once.
 """
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import transaction
 
 from incidents import events
 from incidents.choices import OPEN_STATES, ClockStage, EntryKind, LedgerAction, SlaKind
@@ -20,6 +18,7 @@ from incidents.sla import engine
 from incidents.sla.engine import Clock, Fact, Machine, Situation
 from incidents.sla.policies import PolicyBook
 from itsm import clock
+from itsm.bulk import copy_in, update_many
 from itsm.models import BusinessCalendar, Heartbeat, Team, User
 from itsm.notifications import Message, notifications_queue_many
 
@@ -164,7 +163,7 @@ def _announce(crossings: list[Crossing], incidents: dict[int, Incident], now: da
                      f"{engine.human(row.duration)} of business time"))
         messages.append(Message(key=key, recipients=recipients, subject=subject, body=body))
     notifications_queue_many(messages)
-    _copy_in(TimelineEntry, breaches)
+    copy_in(TimelineEntry, breaches)
 
 
 # --- writing a unit of work -------------------------------------------------------------------
@@ -413,8 +412,8 @@ def _sweep_batch(rows: list[SlaClock], now: datetime, result: SweepResult) -> No
         ledger.append(SlaLedgerEntry(clock=by_clock[id(note.clock)], at=note.at,
                                      action=note.action, reason=note.reason,
                                      old_due_at=note.old_due_at, new_due_at=note.new_due_at))
-    _update_many(SlaClock, rows, ["stage", "warned", "breached_at", "next_check_at"])
-    _copy_in(SlaLedgerEntry, ledger)
+    update_many(SlaClock, rows, ["stage", "warned", "breached_at", "next_check_at"])
+    copy_in(SlaLedgerEntry, ledger)
     breached = {c.clock.incident_id for c in crossings
                 if c.action == LedgerAction.BREACHED and c.clock.kind == SlaKind.SLA}
     if breached:
@@ -440,47 +439,7 @@ def _refresh_summary(incident_ids: set[int], incidents: dict[int, Incident]) -> 
     for incident in summary:
         incident.sla_due_at, incident.sla_breached_at = due.get(incident.pk), breached.get(
             incident.pk)
-    _update_many(Incident, summary, ["sla_due_at", "sla_breached_at"])
-
-
-def _copy_in(model, rows) -> None:
-    """Insert rows with COPY (a thousand ledger or timeline rows from one sweep); no ids back."""
-    if not rows:
-        return
-    columns = [f for f in model._meta.concrete_fields if not f.primary_key]
-    names = ", ".join(f.column for f in columns)
-    with connection.cursor() as cursor, cursor.copy(
-            f"COPY {model._meta.db_table} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([_copy_value(row, f) for f in columns])
-
-
-def _copy_value(row, field):
-    value = getattr(row, field.attname)
-    if value is None and field.has_default():
-        value = field.get_default()
-    if isinstance(field, models.JSONField):
-        return None if value is None else json.dumps(value, cls=DjangoJSONEncoder)
-    return field.get_db_prep_value(value, connection)
-
-
-def _update_many(model, rows, fields: list[str]) -> None:
-    """One UPDATE … FROM unnest(arrays) for many rows: `bulk_update`'s CASE per field costs
-    seconds to build for a thousand rows, this a few milliseconds."""
-    if not rows:
-        return
-    columns = [model._meta.get_field(name) for name in fields]
-    types = [column.db_type(connection) for column in columns]
-    assignments = ", ".join(f"{c.column} = v.{c.column}" for c in columns)
-    arrays = ", ".join(f"%s::{kind}[]" for kind in ["bigint", *types])
-    names = ", ".join(["id", *(c.column for c in columns)])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {model._meta.db_table} AS t SET {assignments} "
-            f"FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id",
-            [[row.pk for row in rows],
-             *([column.get_db_prep_value(getattr(row, column.attname), connection)
-                for row in rows] for column in columns)])
+    update_many(Incident, summary, ["sla_due_at", "sla_breached_at"])
 
 
 # --- verifying, re-applying, recomputing -------------------------------------------------------
