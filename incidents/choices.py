@@ -62,10 +62,12 @@ class EntryKind(models.TextChoices):
     COMMENT = "comment", "Comment"
     WORK_NOTE = "work_note", "Work note"
     SLA = "sla", "SLA"  # a breach, or a policy re-applied: for agents, not callers
+    PAGE = "page", "Paging"  # on-call pages started, acknowledged, exhausted: for agents
 
 
-# Entries a requester may read: everything but internal work notes.
-PUBLIC_KINDS = [k for k in EntryKind if k not in (EntryKind.WORK_NOTE, EntryKind.SLA)]
+# Entries a requester may read: everything but internal work notes, SLA and paging lines.
+PUBLIC_KINDS = [k for k in EntryKind
+                if k not in (EntryKind.WORK_NOTE, EntryKind.SLA, EntryKind.PAGE)]
 
 
 class SlaKind(models.TextChoices):

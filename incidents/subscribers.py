@@ -141,7 +141,8 @@ def notify_manager(event: events.ManagerNotified) -> None:
     notification_queue(
         key=event.id, recipients=[event.manager],
         subject=f"[{incident.number}] Needs your attention: {incident.title}",
-        body=f"{event.by} raised {incident.number} ({incident.get_priority_display()}, "
+        body=f"{event.by or 'The escalation matrix'} raised {incident.number} "
+             f"({incident.get_priority_display()}, "
              f"{incident.get_state_display()}) to you as manager of {incident.assignment_team}."
              f"\n\n{event.reason}",
     )

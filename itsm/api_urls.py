@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from incidents.api.urls import router as incidents_router
 from itsm.api import BusinessCalendarViewSet, ServiceViewSet, TeamViewSet
+from oncall.api.urls import router as oncall_router
 
 app_name = "api"
 
@@ -12,5 +13,6 @@ router.register("teams", TeamViewSet, basename="team")
 router.register("services", ServiceViewSet, basename="service")
 router.register("calendars", BusinessCalendarViewSet, basename="calendar")
 router.registry.extend(incidents_router.registry)
+router.registry.extend(oncall_router.registry)
 
 urlpatterns = router.urls

@@ -8,13 +8,17 @@ from django.apps import apps as global_apps
 
 VIEW_CONFIG = ["view_team", "view_service", "view_category", "view_routingrule",
                "view_prioritymatrix", "view_businesscalendar", "view_slapolicy", "view_slaclock"]
+ONCALL_VIEW = ["view_schedule", "view_layer", "view_override", "view_shiftswap",
+               "view_escalationpolicy", "view_escalationstep", "view_page", "view_matrixrule"]
 AGENT = ["view_incident", "add_incident", "change_incident", "view_timelineentry",
-         "add_timelineentry", "view_user", *VIEW_CONFIG]
+         "add_timelineentry", "view_user", *VIEW_CONFIG, *ONCALL_VIEW]
 ROLES = {
     "Requester": ["add_incident"],
     "Agent": AGENT,
     "Manager": [*AGENT, "override_priority", "work_any_incident", "change_team",
-                "view_sla_dashboard"],
+                "view_sla_dashboard",
+                # Managers keep every roster (overrides, swaps) from the on-call pages.
+                "change_schedule", "add_override", "change_override", "delete_override"],
     # Admins configure the desk in the Django admin (they also need is_staff).
     "Admin": None,
 }
@@ -32,6 +36,6 @@ def sync_roles(apps=global_apps, **kwargs) -> None:
             perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
         else:
             perms = Permission.objects.filter(
-                codename__in=codenames, content_type__app_label__in=["itsm", "incidents"]
+                codename__in=codenames, content_type__app_label__in=["itsm", "incidents", "oncall"]
             )
         group.permissions.set(perms)

@@ -9,6 +9,14 @@ BEAT_SCHEDULE = {
         "task": "incidents.tasks.check_slas",
         "every_seconds": 30,
     },
+    "on-call: run due escalation steps": {
+        "task": "oncall.tasks.tick_pages",
+        "every_seconds": 15,
+    },
+    "on-call: escalation matrix (managers, status updates)": {
+        "task": "oncall.tasks.tick_matrix",
+        "every_seconds": 60,
+    },
     "incidents: auto-close resolved incidents": {
         "task": "incidents.tasks.auto_close_resolved",
         "every_seconds": 15 * 60,

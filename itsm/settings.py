@@ -197,6 +197,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 # Seconds a mail server may take; below the outbox's claim lease (itsm.notifications.LEASE).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# The desk's address as people reach it: links in messages (acknowledge a page) start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="service-desk@localhost")
 
 REST_FRAMEWORK = {
@@ -254,6 +256,7 @@ CELERY_TASK_QUEUES = [Queue("celery"), Queue("periodic")]
 CELERY_TASK_ROUTES = {task: {"queue": "periodic"} for task in (
     "itsm.tasks.sweep_notifications", "itsm.tasks.purge_broker_messages", "itsm.tasks.heartbeat",
     "incidents.tasks.auto_close_resolved", "incidents.tasks.check_slas",
+    "oncall.tasks.tick_pages", "oncall.tasks.tick_matrix",
 )}
 
 # Lifecycle: resolved incidents close themselves after this many days without a reply.

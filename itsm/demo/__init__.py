@@ -11,7 +11,8 @@ from incidents.sla.services import clocks_sweep
 from itsm import clock
 from itsm.demo import catalog
 from itsm.demo.history import seed_history
-from itsm.demo.reference import demo_loaded, give_addresses, seed_reference
+from itsm.demo.oncall import seed_oncall
+from itsm.demo.reference import demo_loaded, give_addresses, load_cast, seed_reference
 
 
 def seed_demo(*, incidents: int = 300, seed: int = 1) -> bool:
@@ -20,12 +21,15 @@ def seed_demo(*, incidents: int = 300, seed: int = 1) -> bool:
     One transaction: either everything is there (and the marker team with it) or nothing.
     """
     if demo_loaded():
+        with transaction.atomic():  # a demo loaded before on-call existed gets its rosters
+            seed_oncall(load_cast())
         return False
     with transaction.atomic():
         cast = seed_reference()
         seed_history(cast=cast, count=incidents, rng=Random(seed))
         _settle_clocks()
         give_addresses()
+        seed_oncall(cast)
     return True
 
 
