@@ -27,19 +27,20 @@ def seed_demo(*, incidents: int = 300, seed: int = 1) -> bool:
     with transaction.atomic():
         cast = seed_reference()
         seed_history(cast=cast, count=incidents, rng=Random(seed))
-        _settle_clocks()
+        last = _settle_clocks()
         give_addresses()
-        seed_oncall(cast)
+        seed_oncall(cast, pages_at=last)
     return True
 
 
-def _settle_clocks() -> None:
+def _settle_clocks():
     """Mark the warnings and breaches the backdated history crossed, as the beat sweep would
-    have, at the history's last instant (no mail: nobody has an address yet)."""
+    have, at the history's last instant (no mail: nobody has an address yet); returns it."""
     last = TimelineEntry.objects.aggregate(last=Max("at"))["last"]
     if last is not None:
         with clock.frozen_at(last):
             clocks_sweep(budget=timedelta(minutes=5))
+    return last
 
 
 def logins_text() -> str:

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Max
 
 from incidents.choices import Priority, State
 from incidents.models import Incident
@@ -57,8 +58,11 @@ def _layer(schedule, name, level, members, turn, start, windows=()) -> Layer:
     return layer
 
 
-def seed_oncall(cast: Cast) -> bool:
-    """Rosters, policies and the matrix for the demo organisation; False if already there."""
+def seed_oncall(cast: Cast, *, pages_at: datetime | None = None) -> bool:
+    """Rosters, policies and the matrix for the demo organisation; False if already there.
+
+    The demo's two pages start at `pages_at` (the history's last instant; default now).
+    """
     if Schedule.objects.filter(name=MARKER).exists():
         return False
     now = clock.now()
@@ -112,7 +116,7 @@ def seed_oncall(cast: Cast) -> bool:
             step.users.add(team.manager)
     _seed_matrix(cast)
     _seed_ladder(cast)
-    _seed_pages(cast, now)
+    _seed_pages(cast, pages_at or now)
     return True
 
 
@@ -144,8 +148,9 @@ def _seed_ladder(cast: Cast) -> None:
     ])
 
 
-def _seed_pages(cast: Cast, now: datetime) -> None:
-    """One page acknowledged on a worked P1/P2 incident and one running on a new one."""
+def _seed_pages(cast: Cast, at: datetime) -> None:
+    """One page acknowledged on a worked P1/P2 incident and one running on a new one: the
+    running one goes on live, step by step, once the worker and beat run."""
     from oncall.services import page_acknowledge, page_start
 
     urgent = Incident.objects.filter(priority__lte=Priority.P2, assignment_team__in=[
@@ -153,10 +158,16 @@ def _seed_pages(cast: Cast, now: datetime) -> None:
     running = urgent.filter(state=State.NEW).order_by("-opened_at").first()
     worked = urgent.filter(state=State.IN_PROGRESS).order_by("-opened_at").first()
     if worked is not None:
-        page = page_start(incident=worked, by=None, reason="Demo: paged when it was logged",
-                          manual=False) or None
+        # After the incident's own history, and acknowledged three minutes later at most.
+        latest = worked.timeline.aggregate(latest=Max("at"))["latest"]
+        started = max(at - timedelta(minutes=20), latest)
+        with clock.frozen_at(started):
+            page = page_start(incident=worked, by=None, reason="Paged for the demo")
         if page is not None:
             on_call = page.notices.first()
-            page_acknowledge(page=page, by=on_call.user if on_call else cast.users["agent"])
+            with clock.frozen_at(min(started + timedelta(minutes=3), max(at, started))):
+                page_acknowledge(page=page, by=on_call.user if on_call else cast.users["agent"])
     if running is not None:
-        page_start(incident=running, by=None, reason="Demo: a page waiting for an answer")
+        with clock.frozen_at(at):
+            page_start(incident=running, by=None, reason="Paged for the demo: waiting for "
+                                                         "an answer")
