@@ -98,6 +98,25 @@ class Directory:
             self._users[pk] = User.objects.get(pk=pk)
         return self._users[pk]
 
+    def preload_people(self, ids, urgency: str) -> None:
+        """Read these people and their ladders for `urgency` in two queries."""
+        wanted = set(ids) - self._users.keys()
+        self._users.update(User.objects.in_bulk(wanted))
+        missing = {pk for pk in ids if (pk, urgency) not in self._ladders}
+        rules: dict[int, list[Rung]] = {pk: [] for pk in missing}
+        for rule in (NotificationRule.objects.filter(user__in=missing, urgency=urgency)
+                     .select_related("method").order_by("delay_minutes", "id")):
+            rules[rule.user_id].append(rung_of(rule.method,
+                                               timedelta(minutes=rule.delay_minutes)))
+        for pk, rungs in rules.items():
+            self._ladders[(pk, urgency)] = rungs or self._default_ladder(pk)
+
+    def _default_ladder(self, user_id: int) -> list[Rung]:
+        rungs = [Rung(timedelta(0), DeliveryChannel.IN_APP, None, None, "In-app")]
+        if self.user(user_id).email:
+            rungs.append(Rung(timedelta(0), DeliveryChannel.EMAIL, None, None, "E-mail"))
+        return rungs
+
     def preload(self, steps: list[dict], at: datetime) -> None:
         """Read every schedule these steps name in one go (a tick's batch)."""
         wanted = {s["schedule"] for s in steps if s["schedule"]} - self._schedules.keys()
@@ -156,19 +175,9 @@ class Directory:
     def ladder(self, user_id: int, urgency: str) -> list[Rung]:
         """How a person is reached for a page of this urgency: their rules, else in-app and
         e-mail at once."""
-        key = (user_id, urgency)
-        if key not in self._ladders:
-            rules = (NotificationRule.objects.filter(user=user_id, urgency=urgency)
-                     .select_related("method").order_by("delay_minutes", "id"))
-            rungs = [rung_of(rule.method, timedelta(minutes=rule.delay_minutes))
-                     for rule in rules]
-            if not rungs:
-                rungs = [Rung(timedelta(0), DeliveryChannel.IN_APP, None, None, "In-app")]
-                if self.user(user_id).email:
-                    rungs.append(Rung(timedelta(0), DeliveryChannel.EMAIL, None, None,
-                                      "E-mail"))
-            self._ladders[key] = rungs
-        return self._ladders[key]
+        if (user_id, urgency) not in self._ladders:
+            self.preload_people([user_id], urgency)
+        return self._ladders[(user_id, urgency)]
 
 
 # --- the dry run -----------------------------------------------------------------------------
@@ -190,6 +199,7 @@ def plan(frozen: dict, start: datetime, turn: int, urgency: str) -> list[Planned
     for repetition in range(frozen["repeat"] + 1):
         for index, step in enumerate(frozen["steps"]):
             targets, note = directory.targets(step, at, turn + repetition)
+            directory.preload_people([t.user for t in targets], urgency)
             minute = int((at - start).total_seconds() // 60)
             if not targets:
                 rows.append(Planned(minute, at, index, repetition, None, "", note))
@@ -214,6 +224,7 @@ def dry_run(*, policy: EscalationPolicy, priority: int, at: datetime) -> dict:
 
     urgency = urgency_for(policy, priority)
     turn = (Page.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    frozen = snapshot(policy)
     return {"policy": policy, "priority": Priority(priority), "at": at, "urgency": urgency,
-            "pages": pages_for(policy, priority),
-            "rows": plan(snapshot(policy), at, turn, urgency)}
+            "pages": pages_for(policy, priority), "steps": len(frozen["steps"]),
+            "rows": plan(frozen, at, turn, urgency)}

@@ -86,8 +86,8 @@ class Layer:
     participants: tuple[int, ...]  # user ids in turn order; empty: covers nothing
     turn: Turn
     length: int  # units for DAYS / HOURS; ignored for DAILY / WEEKLY
-    start: datetime  # aware: participants[0]'s turn starts here
-    until: datetime | None = None  # aware; covers nothing from here on
+    start: datetime  # aware (kept in UTC): participants[0]'s turn starts here
+    until: datetime | None = None  # aware (kept in UTC); covers nothing from here on
     windows: tuple[Window, ...] = ()  # empty: active all the time
 
     def __post_init__(self):
@@ -95,9 +95,10 @@ class Layer:
         object.__setattr__(self, "participants", tuple(self.participants))
         object.__setattr__(self, "windows", tuple(self.windows))
         object.__setattr__(self, "turn", Turn(self.turn))
-        _utc(self.start, "Layer.start")
+        # UTC once here, not on every question; equality is by instant either way.
+        object.__setattr__(self, "start", _utc(self.start, "Layer.start"))
         if self.until is not None:
-            _utc(self.until, "Layer.until")
+            object.__setattr__(self, "until", _utc(self.until, "Layer.until"))
         if self.turn in (Turn.DAYS, Turn.HOURS) and self.length < 1:
             raise ValueError(f"a {self.turn} turn needs a length of at least 1")
 
@@ -108,14 +109,14 @@ class Override:
 
     id: int
     user: int
-    start: datetime
-    end: datetime  # an end at or before start covers nothing
+    start: datetime  # aware (kept in UTC)
+    end: datetime  # aware (kept in UTC); at or before start: covers nothing
     note: str = ""
     replaces: int | None = None  # who gave the shift away, for display
 
     def __post_init__(self):
-        _utc(self.start, "Override.start")
-        _utc(self.end, "Override.end")
+        object.__setattr__(self, "start", _utc(self.start, "Override.start"))
+        object.__setattr__(self, "end", _utc(self.end, "Override.end"))
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,14 @@ def _gap_end(zone: ZoneInfo, before: datetime, after: datetime) -> datetime:
     return base + timedelta(seconds=high)
 
 
+@lru_cache(maxsize=1024)
+def _local_day(t: datetime, zone: ZoneInfo) -> tuple[date, int]:
+    """The local date of `t`, and 1 if it is the second pass of a repeated hour. Cached:
+    looking around one instant asks for it again and again, and astimezone is not free."""
+    local = t.astimezone(zone)
+    return local.date(), local.fold
+
+
 # --- rotations -------------------------------------------------------------------------------
 
 # The internal values below are named tuples: immutable like the dataclasses above, and
@@ -235,7 +244,7 @@ class _Rotation(NamedTuple):
         """(k, start, end) of the turn covering `t`, which must be covered; end cut at until."""
         if self.days:
             # The local date gives the turn to within one; the hand-off instants settle it.
-            elapsed = (t.astimezone(self.zone).date() - self.first_day).days
+            elapsed = (_local_day(t, self.zone)[0] - self.first_day).days
             k = max(0, elapsed // self.days)
         else:
             k = (t - self.start) // self.step
@@ -254,8 +263,7 @@ _CALENDAR_DAYS = {Turn.DAILY: 1, Turn.WEEKLY: 7}
 
 
 def _rotation(layer: Layer, zone: ZoneInfo) -> _Rotation:
-    start = _utc(layer.start)
-    until = None if layer.until is None else _utc(layer.until)
+    start, until = layer.start, layer.until
     local = start.astimezone(zone)
     wall = local.time()
     if wall.fold:  # a start in a repeated hour: later hand-offs take its first occurrence
@@ -283,7 +291,7 @@ _MINUTES = tuple(timedelta(minutes=m) for m in range(2 * MINUTES_PER_DAY + 1))
 
 
 # How many (zone, local day) occurrence lists one set of windows keeps before starting over.
-DAYS_REMEMBERED = 512
+DAYS_REMEMBERED = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +322,7 @@ class _Plan:
         return found
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _plan(windows: tuple[Window, ...]) -> _Plan:
     def minutes(window: Window) -> tuple[int, int]:
         end = window.end_minute
@@ -337,14 +345,6 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-@lru_cache(maxsize=1024)
-def _local_day(t: datetime, zone: ZoneInfo) -> tuple[date, int]:
-    """The local date of `t`, and 1 if it is the second pass of a repeated hour. Cached:
-    looking around one instant asks for it again and again, and astimezone is not free."""
-    local = t.astimezone(zone)
-    return local.date(), local.fold
-
-
 class _Windows(NamedTuple):
     """A layer's windows in one zone, and the local days worth looking at around an instant.
 
@@ -356,10 +356,16 @@ class _Windows(NamedTuple):
     plan: _Plan
     zone: ZoneInfo
 
-    def _days(self, first: date, last: date) -> Iterator[list[Interval]]:
+    def on(self, day: date) -> list[Interval]:
+        found = self.plan.memo.get((self.zone, day))  # the plan's own lookup, inlined
+        return self.plan.on(self.zone, day) if found is None else found
+
+    def _between(self, first: date, last: date) -> list[Interval]:
+        found = []
         while first <= last:
-            yield self.plan.on(self.zone, first)
+            found += self.on(first)
             first += ONE_DAY
+        return found
 
     def _first_day(self, t: datetime) -> date:
         """The earliest local date whose windows can end after `t`."""
@@ -370,11 +376,10 @@ class _Windows(NamedTuple):
         day, fold = _local_day(t, self.zone)
         return day + fold * ONE_DAY
 
-    def _around(self, t: datetime, back: int = 1) -> Iterator[Interval]:
+    def _around(self, t: datetime, back: int = 1) -> list[Interval]:
         """The windows that can contain `t` (back=2: or end at it)."""
         day, fold = _local_day(t, self.zone)
-        for found in self._days(day - back * ONE_DAY, day + fold * ONE_DAY):
-            yield from found
+        return self._between(day - back * ONE_DAY, day + fold * ONE_DAY)
 
     def containing(self, t: datetime) -> list[Interval]:
         return [(s, e) for s, e in self._around(t) if s <= t < e]
@@ -383,10 +388,8 @@ class _Windows(NamedTuple):
         """The union of the windows within [a, b): sorted, disjoint, touching ones joined."""
         if a >= b:
             return []
-        found = [(max(s, a), min(e, b)) for day in self._days(self._first_day(a),
-                                                               self._last_day(b))
-                 for s, e in day if s < b and e > a]
-        return _merge(found)
+        found = self._between(self._first_day(a), self._last_day(b))
+        return _merge((max(s, a), min(e, b)) for s, e in found if s < b and e > a)
 
     def stretch(self, hits: list[Interval], lo: datetime, hi: datetime) -> Interval:
         """The stretch of window time that the windows `hits` (all containing one instant)
@@ -408,10 +411,12 @@ class _Windows(NamedTuple):
         """The first instant in [x, hi) inside a window, or None.
 
         A later day's windows start later, so the first day with a hit has the answer."""
-        for day in self._days(self._first_day(x), self._last_day(hi)):
-            hits = [max(s, x) for s, e in day if e > x and s < hi]
+        day, last = self._first_day(x), self._last_day(hi)
+        while day <= last:
+            hits = [max(s, x) for s, e in self.on(day) if e > x and s < hi]
             if hits:
                 return min(hits)
+            day += ONE_DAY
         return None
 
     def last_end_before(self, lo: datetime, x: datetime) -> datetime | None:
@@ -421,14 +426,11 @@ class _Windows(NamedTuple):
         last day with a hit and the day before it hold the answer."""
         first, day = self._first_day(lo), self._last_day(x)
         while day >= first:
-            hits = self._ends(day, lo, x)
-            if hits:
-                return max(hits + self._ends(day - ONE_DAY, lo, x))
+            if any(s < x and e > lo for s, e in self.on(day)):
+                found = self._between(day - ONE_DAY, day)
+                return max(min(e, x) for s, e in found if s < x and e > lo)
             day -= ONE_DAY
         return None
-
-    def _ends(self, day: date, lo: datetime, x: datetime) -> list[datetime]:
-        return [min(e, x) for s, e in self.plan.on(self.zone, day) if s < x and e > lo]
 
 
 # --- pieces and the final roster -------------------------------------------------------------
@@ -516,7 +518,7 @@ def _layer_pieces(layer: Layer, zone: ZoneInfo, a: datetime, b: datetime) -> lis
 def _override_pieces(overrides: Iterable[Override], a: datetime, b: datetime) -> list[_Piece]:
     pieces = []
     for override in overrides:
-        start, end = max(_utc(override.start), a), min(_utc(override.end), b)
+        start, end = max(override.start, a), min(override.end, b)
         if start < end:
             pieces.append(_override_piece(override, start, end))
     return pieces
@@ -585,14 +587,14 @@ def on_call(schedule: Schedule, at: datetime) -> Shift | None:
     """The Shift covering `at`, whole: as `final_shifts` shows it over any range that holds
     all of it. None when nobody is on call then."""
     t = _utc(at, "at")
-    overrides = [(o, _utc(o.start), _utc(o.end)) for o in schedule.overrides]
-    covering = [entry for entry in overrides if entry[1] <= t < entry[2]]
+    overrides = schedule.overrides
+    covering = [o for o in overrides if o.start <= t < o.end]
     if covering:
-        override, start, end = max(covering, key=lambda entry: entry[0].id)
-        outranking = [(s, e) for o, s, e in overrides if o.id > override.id]
-        start, end = _trim(start, end, t, outranking)
+        override = max(covering, key=lambda o: o.id)
+        outranking = [(o.start, o.end) for o in overrides if o.id > override.id]
+        start, end = _trim(override.start, override.end, t, outranking)
         return _override_piece(override, start, end).shift()
-    return _layer_on_call(schedule, t, [(s, e) for _, s, e in overrides])
+    return _layer_on_call(schedule, t, [(o.start, o.end) for o in overrides])
 
 
 class _Reach(NamedTuple):
@@ -607,9 +609,8 @@ class _Reach(NamedTuple):
 
 
 def _reach(layer: Layer, zone: ZoneInfo) -> _Reach:
-    until = None if layer.until is None else _utc(layer.until)
     windows = _Windows(_plan(layer.windows), zone) if layer.windows else None
-    return _Reach(_utc(layer.start), until, windows)
+    return _Reach(layer.start, layer.until, windows)
 
 
 def _layer_on_call(schedule: Schedule, t: datetime, overrides: list[Interval]) -> Shift | None:

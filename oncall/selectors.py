@@ -6,7 +6,10 @@ restrictions, overrides in the window asked about); the roster arithmetic is pur
 
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import Func, IntegerField, OuterRef, Prefetch, Q
+from django.db.models.functions import Coalesce
 
 from itsm import clock
 from itsm.models import Team, User
@@ -58,31 +61,31 @@ def spec(schedule: Schedule) -> roster.Schedule:
 
 
 def roster_specs(schedule_ids, start: datetime, end: datetime) -> dict[int, roster.Schedule]:
-    """Schedules straight from their rows as roster values: five flat queries, no model
-    instances (paging and "who is on call now" at scale, where instances cost the most)."""
+    """Schedules straight from their rows as roster values, in three flat queries (layers carry
+    their members and windows as arrays): paging and "who is on call now" at scale, where model
+    instances would cost the most."""
     ids = list(schedule_ids)
-    members, windows = {}, {}
-    for layer_id, user_id in (LayerMember.objects.filter(layer__schedule__in=ids)
-                              .order_by("position", "id").values_list("layer", "user")):
-        members.setdefault(layer_id, []).append(user_id)
-    for layer_id, *window in Restriction.objects.filter(layer__schedule__in=ids).values_list(
-            "layer", "weekday", "start_minute", "end_minute"):
-        windows.setdefault(layer_id, []).append(roster.Window(*window))
+    members = LayerMember.objects.filter(layer=OuterRef("pk")).order_by("position", "id")
+    windows = Restriction.objects.filter(layer=OuterRef("pk")).order_by("id")
     layers, overrides = {}, {}
-    for row in Layer.objects.filter(schedule__in=ids).values(
-            "id", "schedule", "name", "level", "turn", "length", "starts_at", "ends_at"):
-        layers.setdefault(row["schedule"], []).append(roster.Layer(
-            id=row["id"], name=row["name"], level=row["level"],
-            participants=tuple(members.get(row["id"], ())), turn=roster.Turn(row["turn"]),
-            length=row["length"], start=row["starts_at"], until=row["ends_at"],
-            windows=tuple(windows.get(row["id"], ()))))
-    for row in Override.objects.filter(
+    for row in Layer.objects.filter(schedule__in=ids).values_list(
+            "schedule", "id", "name", "level", "turn", "length", "starts_at", "ends_at",
+            ArraySubquery(members.values("user")),
+            ArraySubquery(windows.values(window=Func(
+                Coalesce("weekday", -1), "start_minute", "end_minute", function="ARRAY",
+                template="%(function)s[%(expressions)s]", output_field=ArrayField(
+                    IntegerField()))))):
+        schedule, pk, name, level, turn, length, starts_at, ends_at, users, spans = row
+        layers.setdefault(schedule, []).append(roster.Layer(
+            id=pk, name=name, level=level, participants=tuple(users), turn=roster.Turn(turn),
+            length=length, start=starts_at, until=ends_at,
+            windows=tuple(roster.Window(None if day < 0 else day, first, last)
+                          for day, first, last in spans)))
+    for schedule, *row in Override.objects.filter(
             schedule__in=ids, starts_at__lt=end + OVERRIDE_MARGIN,
-            ends_at__gt=start - OVERRIDE_MARGIN).values(
-            "id", "schedule", "user", "starts_at", "ends_at", "note", "replaces"):
-        overrides.setdefault(row["schedule"], []).append(roster.Override(
-            id=row["id"], user=row["user"], start=row["starts_at"], end=row["ends_at"],
-            note=row["note"], replaces=row["replaces"]))
+            ends_at__gt=start - OVERRIDE_MARGIN).values_list(
+            "schedule", "id", "user", "starts_at", "ends_at", "note", "replaces"):
+        overrides.setdefault(schedule, []).append(roster.Override(*row))
     return {pk: roster.Schedule(id=pk, name=name, time_zone=str(zone),
                                 layers=tuple(layers.get(pk, ())),
                                 overrides=tuple(overrides.get(pk, ())))

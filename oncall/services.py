@@ -267,6 +267,9 @@ def _run_steps(pages: list[Page], now: datetime, directory: Directory, *,
                                                     page.pk + page.repetition)
         planned += [PageNotice(page=page, step=page.step, repetition=page.repetition,
                                user_id=t.user, why=t.why[:300], at=now) for t in targets]
+    for urgency in {page.urgency for page in pages}:
+        directory.preload_people([n.user_id for n in planned if n.page.urgency == urgency],
+                                 urgency)
     PageNotice.objects.bulk_create(planned, ignore_conflicts=True)
     # Re-read: rows already there (a step run twice) come back without ids or tokens.
     current = {(page.pk, page.step, page.repetition) for page in pages}

@@ -160,7 +160,7 @@ def _seed_pages(cast: Cast, at: datetime) -> None:
     if worked is not None:
         # After the incident's own history, and acknowledged three minutes later at most.
         latest = worked.timeline.aggregate(latest=Max("at"))["latest"]
-        started = max(at - timedelta(minutes=20), latest)
+        started = max(at - timedelta(minutes=20), latest or at - timedelta(minutes=20))
         with clock.frozen_at(started):
             page = page_start(incident=worked, by=None, reason="Paged for the demo")
         if page is not None:

@@ -215,6 +215,17 @@ def test_a_repeated_hour_across_midnight_starts_the_next_day_early():
                                                     utc(1998, 10, 25, 3, 30))
 
 
+def test_a_day_skipped_altogether():
+    # Samoa went from 2011-12-29 23:59:59 (-10) straight to 2011-12-31 00:00 (+14). The 29th's
+    # window ends at 00:30 on a day that never came, i.e. when the gap ended; the 30th's runs
+    # from then to 00:30 on the 31st. Touching, the two are one shift.
+    windows = (Window(None, 60, 30),)  # 01:00 to 00:30 the next day
+    roster = schedule(layer((1,), Turn.WEEKLY, utc(2011, 12, 28), windows=windows),
+                      time_zone="Pacific/Apia")
+    shift = on_call(roster, utc(2011, 12, 30, 10, 15))
+    assert (shift.start, shift.end) == (utc(2011, 12, 29, 11), utc(2011, 12, 30, 10, 30))
+
+
 # --- restrictions ----------------------------------------------------------------------------
 
 def business_on_top() -> Schedule:
@@ -271,6 +282,11 @@ def test_an_overnight_window():
                                                              berlin(2026, 5, 6, 6))
     # The hand-off at noon is outside the window: a night is one turn, one shift.
     assert on_call(roster, berlin(2026, 5, 6, 1)).why == 'Layer "Nights", turn 2'
+    # A range starting in the night starts with the rest of it.
+    shifts = final_shifts(roster, berlin(2026, 5, 6, 3), berlin(2026, 5, 6, 12))
+    assert [(s.user, *local(s)) for s in shifts] == [
+        (7, berlin(2026, 5, 6, 3), berlin(2026, 5, 6, 6)),
+        (8, berlin(2026, 5, 6, 6), berlin(2026, 5, 6, 12))]
 
 
 def test_an_overnight_window_on_one_weekday_ends_the_next_morning():
@@ -636,7 +652,9 @@ def scenarios(draw):
     return Schedule(1, "Random", zone_name, tuple(layers), tuple(overrides)), first
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No example database: the test writes nothing into the repository's working tree.
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(), st.lists(st.integers(1440, 3 * 1440 - 1), min_size=2, max_size=2))
 def test_the_roster_agrees_with_a_minute_by_minute_oracle(scenario, sampled):
     roster, first = scenario
