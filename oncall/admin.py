@@ -6,14 +6,14 @@ that calls the service.
 
 from django import forms
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
 from itsm.admin import MinuteField
-from itsm.exceptions import ServiceError
-from itsm.notifications import apprise_url_error
+from itsm.exceptions import InvalidInput, ServiceError
 from oncall import services
-from oncall.choices import ContactKind
+from oncall.choices import TargetKind
 from oncall.models import (
     ContactMethod,
     EscalationPolicy,
@@ -97,6 +97,14 @@ class ScheduleAdmin(admin.ModelAdmin):
                            reverse("oncall:schedule", args=[schedule.pk]))
 
 
+@admin.register(Override)
+class OverrideAdmin(admin.ModelAdmin):
+    list_display = ("schedule", "user", "starts_at", "ends_at", "replaces", "note")
+    list_filter = ("schedule",)
+    autocomplete_fields = ["user", "replaces"]
+    date_hierarchy = "starts_at"
+
+
 @admin.register(ShiftSwap)
 class ShiftSwapAdmin(admin.ModelAdmin):
     list_display = ("schedule", "requested_by", "starts_at", "ends_at", "state", "taken_by")
@@ -104,10 +112,41 @@ class ShiftSwapAdmin(admin.ModelAdmin):
     readonly_fields = ("state", "taken_by", "override")
 
 
+class StepForm(forms.ModelForm):
+    class Meta:
+        model = EscalationStep
+        fields = ("position", "target", "wait_minutes", "schedule", "team", "users")
+
+    def clean(self):
+        """A step names what its target needs: a step that can find nobody is refused here
+        rather than discovered during an outage."""
+        data = super().clean()
+        target = data.get("target")
+        if target == TargetKind.SCHEDULE and not data.get("schedule"):
+            self.add_error("schedule", "Choose the schedule whose on-call person is notified.")
+        if target in (TargetKind.TEAM, TargetKind.ROUND_ROBIN) and not data.get("team"):
+            self.add_error("team", "Choose the team.")
+        if target == TargetKind.USERS and not data.get("users"):
+            self.add_error("users", "Choose at least one person.")
+        return data
+
+
+class StepFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [form for form in self.forms if getattr(form, "cleaned_data", None)
+                and not (self.can_delete and self._should_delete_form(form))]
+        if not kept:
+            raise forms.ValidationError("A policy needs at least one step: with none it pages "
+                                        "nobody.")
+
+
 class StepInline(admin.StackedInline):
     model = EscalationStep
+    form = StepForm
+    formset = StepFormSet
     extra = 0
-    filter_horizontal = ["users"]
+    autocomplete_fields = ["users", "schedule", "team"]
     fields = (("position", "target", "wait_minutes"), "schedule", "team", "users")
 
 
@@ -139,10 +178,12 @@ class ContactMethodForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") == ContactKind.APPRISE:
-            error = apprise_url_error(data.get("address") or "")
-            if error:
-                self.add_error("address", error)
+        if data.get("kind"):
+            try:
+                data["address"] = services.contact_address(data["kind"], data.get("address"))
+            except InvalidInput as exc:
+                for field, errors in exc.field_errors.items():
+                    self.add_error(field, errors)
         return data
 
 

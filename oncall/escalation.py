@@ -36,6 +36,17 @@ def policy_for(team: Team | None, service: Service | None) -> EscalationPolicy |
     return policies.filter(services=None).order_by("pk").first()
 
 
+def team_to_page(team: Team | None, service: Service | None) -> Team | None:
+    """Who answers an incident's page: its team; without one, the service's owner team; else
+    the first-tier team that has a policy (the service desk), so no P1 pages nobody."""
+    if team is not None:
+        return team
+    if service is not None and service.owner_team_id:
+        return service.owner_team
+    return (Team.objects.filter(active=True, escalation_policies__active=True)
+            .order_by("tier", "name").first())
+
+
 def pages_for(policy: EscalationPolicy | None, priority: int) -> bool:
     return policy is not None and priority in policy.priorities
 

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 
@@ -42,6 +44,7 @@ from oncall.escalation import (
     policy_for,
     rung_of,
     snapshot,
+    team_to_page,
     urgency_for,
 )
 from oncall.models import ContactMethod, Override, Page, PageNotice, Schedule, ShiftSwap
@@ -156,15 +159,21 @@ def swap_cancel(*, swap: ShiftSwap, by: User) -> None:
 def contact_method_add(*, user: User, kind: str, address: str = "", label: str = ""
                        ) -> ContactMethod:
     """Add a way to reach the person; the address must be usable on that channel."""
-    from django.core.validators import validate_email
+    return ContactMethod.objects.create(user=user, kind=kind,
+                                        address=contact_address(kind, address),
+                                        label=(label or "").strip()[:60])
 
+
+def contact_address(kind: str, address: str | None) -> str:
+    """The address as stored for this kind of contact method, or InvalidInput saying why not
+    (an e-mail address, an Apprise URL Apprise recognises, nothing for in-app)."""
     address = (address or "").strip()
     if kind not in ContactKind.values:
         raise InvalidInput.field("kind", "Choose in-app, e-mail or an Apprise URL.")
     if kind == ContactKind.EMAIL:
         try:
             validate_email(address)
-        except Exception:  # noqa: BLE001 - Django's ValidationError, shown as the field error
+        except ValidationError:
             raise InvalidInput.field("address", "Enter a valid e-mail address.") from None
     elif kind == ContactKind.APPRISE:
         error = apprise_url_error(address) if address else "Enter the Apprise URL."
@@ -172,8 +181,9 @@ def contact_method_add(*, user: User, kind: str, address: str = "", label: str =
             raise InvalidInput.field("address", error)
     else:
         address = ""
-    return ContactMethod.objects.create(user=user, kind=kind, address=address[:500],
-                                        label=(label or "").strip()[:60])
+    if len(address) > 500:
+        raise InvalidInput.field("address", "At most 500 characters.")
+    return address
 
 
 @transaction.atomic
@@ -223,7 +233,7 @@ def page_start(*, incident: Incident, by: User | None, reason: str, team: Team |
     now = clock.now()
     incident = Incident.objects.select_for_update(of=("self",)).select_related(
         "assignment_team", "service").get(pk=incident.pk)
-    team = team or incident.assignment_team
+    team = team or team_to_page(incident.assignment_team, incident.service)
     if manual:
         if not incident_rules.is_agent(by):
             raise Forbidden("Only agents page a team.")

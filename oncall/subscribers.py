@@ -12,14 +12,15 @@ from itsm.bulk import copy_in
 from itsm.events import subscribe
 from oncall import events
 from oncall.choices import PageState
-from oncall.escalation import pages_for, policy_for
+from oncall.escalation import pages_for, policy_for, team_to_page
 from oncall.services import page_start, pages_end_for
 
 ENDED = {State.RESOLVED, State.CLOSED, State.CANCELED}
 
 
 def _page_if_due(incident, by, reason: str) -> None:
-    if pages_for(policy_for(incident.assignment_team, incident.service), incident.priority):
+    team = team_to_page(incident.assignment_team, incident.service)
+    if pages_for(policy_for(team, incident.service), incident.priority):
         page_start(incident=incident, by=by, reason=reason)
 
 

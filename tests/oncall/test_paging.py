@@ -256,3 +256,11 @@ def test_a_person_without_rules_gets_in_app_and_email(policy, at_tuesday):
     member = AgentFactory(username="nomail", email="")
     rungs = escalation.Directory().ladder(member.pk, Urgency.HIGH)
     assert [r.channel for r in rungs] == [DeliveryChannel.IN_APP]
+
+
+def test_a_p1_without_a_team_pages_the_service_desk(policy, team, agent, requester,
+                                                    at_tuesday):
+    incident = make_incident(by=agent, caller=requester, impact=Level.HIGH, urgency=Level.HIGH)
+    assert incident.assignment_team is None
+    page = Page.objects.get(incident=incident)
+    assert page.team == team and PageNotice.objects.get(page=page).user == agent

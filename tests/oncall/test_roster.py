@@ -299,6 +299,20 @@ def test_an_overnight_window_on_one_weekday_ends_the_next_morning():
                                                                    berlin(2026, 5, 9, 6))
 
 
+def test_touching_windows_make_one_shift():
+    late_monday = (Window(MON, 20 * 60, 1440), Window(TUE, 0, 2 * 60))
+    roster = schedule(layer((1, 2), windows=late_monday))
+    for at in (berlin(2026, 5, 4, 21), berlin(2026, 5, 5, 1)):
+        assert local(on_call(roster, at)) == (berlin(2026, 5, 4, 20), berlin(2026, 5, 5, 2))
+    assert who(roster, berlin(2026, 5, 5, 2)) is None
+
+
+def test_of_two_layers_on_one_level_the_higher_id_wins():
+    roster = schedule(layer((1,), id=2, name="Second"), layer((9,), id=7, name="Seventh"),
+                      layer((5,), id=3, name="Third"))
+    assert who(roster, berlin(2026, 5, 5, 12)) == 9
+
+
 def test_follow_the_sun():
     # Berlin covers 08:00-20:00 Berlin time, New York the rest, in the schedule's zone.
     europe = layer((1, 2), id=1, name="Europe", windows=(Window(None, 8 * 60, 20 * 60),))
