@@ -16,6 +16,7 @@ from django.db.models import Max, Q
 from incidents import events as incident_events
 from incidents.choices import ClockStage, EntryKind, SlaKind, SlaTarget
 from incidents.models import OPEN, Incident, SlaClock
+from incidents.sla.engine import human
 from itsm import clock
 from itsm.business_time import business_time_between
 from itsm.choices import DeliveryChannel
@@ -73,7 +74,7 @@ def _hierarchical(rule: MatrixRule, incidents: list[Incident], now: datetime) ->
             shares.get(incident.pk, 0) * 100 >= rule.at_response_percent
         if not (late or risky) or not _claim(rule, incident, 0, now):
             continue
-        why = (f"open {int(age.total_seconds() // 60)} min" if late else
+        why = (f"open for {human(age)}" if late else
                f"{rule.at_response_percent}% of the response target used")
         for person in _recipients(rule, incident):
             publish(incident_events.ManagerNotified(
@@ -105,7 +106,7 @@ def _communication(rule: MatrixRule, incidents: list[Incident], now: datetime) -
                              f"Status update due: {incident.number} {incident.title}",
                              f"{incident.get_priority_display()} incidents get a public update "
                              f"every {rule.after_minutes} min; the last was "
-                             f"{int((now - since).total_seconds() // 60)} min ago.",
+                             f"{human(now - since)} ago.",
                              channel=channel) for channel in CHANNELS]
     notifications_queue_many(messages)
     return len(messages) // len(CHANNELS)

@@ -152,7 +152,11 @@ def active_page(incident) -> Page | None:
 
 
 def pages_of(incident) -> list[Page]:
-    """An incident's pages, newest first, with who was notified (for its page card)."""
-    return list(Page.objects.filter(incident=incident)
-                .select_related("team", "policy", "acknowledged_by")
-                .prefetch_related("notices__user")[:5])
+    """An incident's latest pages, newest first, each with `notified`: the people told, once
+    each, in the order they were (for its paging card)."""
+    pages = list(Page.objects.filter(incident=incident)
+                 .select_related("team", "policy", "acknowledged_by")
+                 .prefetch_related("notices__user")[:5])
+    for page in pages:
+        page.notified = list(dict.fromkeys(notice.user for notice in page.notices.all()))
+    return pages
