@@ -5,7 +5,7 @@ from django.utils.choices import CallableChoiceIterator
 
 from incidents.choices import Channel, HoldReason, Level, Priority, ResolutionCode
 from incidents.models import Category
-from itsm.exceptions import InvalidInput
+from itsm.forms import ServiceErrorsMixin
 from itsm.models import Service, Team
 from itsm.numbers import MAX_COUNTER
 from itsm.people import PersonField
@@ -35,16 +35,6 @@ class GroupedCategoryField(forms.ModelChoiceField):
     def choices(self, value):  # ModelChoiceField sets it; the grouped list is derived instead
         pass
 
-
-class ServiceErrorsMixin:
-    """Show a service's InvalidInput on the matching fields, or above the form."""
-
-    def add_service_errors(self, error: InvalidInput) -> None:
-        if not error.field_errors:
-            self.add_error(None, error.message)
-        for name, messages in error.field_errors.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
 
 
 class VersionedForm(ServiceErrorsMixin, forms.Form):

@@ -1,6 +1,8 @@
 from django import forms
 from timezone_field import TimeZoneFormField
 
+from itsm.exceptions import InvalidInput
+
 
 class ProfileForm(forms.Form):
     first_name = forms.CharField(max_length=150, required=False)
@@ -13,3 +15,14 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         zone = self.fields["time_zone"]
         zone.choices = [("", "Site default"), *zone.choices]
+
+
+class ServiceErrorsMixin:
+    """Show a service's InvalidInput on the fields it names, or above the form."""
+
+    def add_service_errors(self, error: InvalidInput) -> None:
+        if not error.field_errors:
+            self.add_error(None, error.message)
+        for name, messages in error.field_errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)

@@ -17,8 +17,12 @@ ROLES = {
     "Agent": AGENT,
     "Manager": [*AGENT, "override_priority", "work_any_incident", "change_team",
                 "view_sla_dashboard",
-                # Managers keep every roster (overrides, swaps) from the on-call pages.
-                "change_schedule", "add_override", "change_override", "delete_override"],
+                # Managers keep every roster (overrides, swaps) from the on-call pages, and,
+                # given staff status, the escalation matrix and rosters in the admin.
+                "change_schedule", "add_override", "change_override", "delete_override",
+                *(f"{action}_{model}" for action in ("add", "change", "delete")
+                  for model in ("escalationpolicy", "escalationstep", "matrixrule", "layer",
+                                "layermember", "restriction"))],
     # Admins configure the desk in the Django admin (they also need is_staff).
     "Admin": None,
 }

@@ -6,8 +6,8 @@ the field it is about.
 
 from django import forms
 
-from itsm.exceptions import InvalidInput
-from oncall.choices import ContactKind
+from itsm.forms import ServiceErrorsMixin
+from oncall.choices import ContactKind, Urgency
 
 # What a datetime-local input sends (seconds only when the browser shows them).
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -23,16 +23,6 @@ def local_datetime_field(label: str) -> forms.DateTimeField:
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                    format=LOCAL_WIDGET_FORMAT))
 
-
-class ServiceErrorsMixin:
-    """Show a service's InvalidInput on the fields it names, or above the form."""
-
-    def add_service_errors(self, error: InvalidInput) -> None:
-        if not error.field_errors:
-            self.add_error(None, error.message)
-        for name, messages in error.field_errors.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
 
 
 class OverrideForm(ServiceErrorsMixin, forms.Form):
@@ -72,3 +62,22 @@ class ContactMethodForm(ServiceErrorsMixin, forms.Form):
                               help_text="E-mail address or Apprise URL; empty for in-app.")
     label = forms.CharField(max_length=60, required=False,
                             widget=forms.TextInput(attrs={"placeholder": "e.g. Work phone"}))
+
+
+class RuleForm(ServiceErrorsMixin, forms.Form):
+    """A rung of my ladder: which method, for which urgency, how long after the page."""
+
+    method = forms.TypedChoiceField(coerce=int, label="Through")
+    urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.HIGH, label="For")
+    delay_minutes = forms.IntegerField(min_value=0, max_value=24 * 60, initial=0,
+                                       label="After (minutes)")
+
+    def __init__(self, *args, methods=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.methods = {method.pk: method for method in methods}
+        self.fields["method"].choices = [(pk, f"{m.get_kind_display().split(' (')[0]}: "
+                                              f"{m.label or m.address or 'the desk'}")
+                                         for pk, m in self.methods.items()]
+
+    def clean_method(self):
+        return self.methods[self.cleaned_data["method"]]

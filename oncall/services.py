@@ -47,7 +47,15 @@ from oncall.escalation import (
     team_to_page,
     urgency_for,
 )
-from oncall.models import ContactMethod, Override, Page, PageNotice, Schedule, ShiftSwap
+from oncall.models import (
+    ContactMethod,
+    NotificationRule,
+    Override,
+    Page,
+    PageNotice,
+    Schedule,
+    ShiftSwap,
+)
 from oncall.selectors import LONGEST_OVERRIDE, roster_specs
 
 log = logging.getLogger(__name__)
@@ -192,6 +200,32 @@ def contact_method_delete(*, method: ContactMethod, by: User) -> None:
     if method.user_id != by.pk:
         raise Forbidden("That is someone else's contact method.")
     method.delete()
+
+
+MAX_DELAY_MINUTES = 24 * 60
+
+
+def notification_rule_add(*, user: User, method: ContactMethod | None, urgency: str,
+                          delay_minutes: int | None) -> NotificationRule:
+    """Add a rung to the person's ladder: this method, this long after they are paged."""
+    errors = {}
+    if method is None or method.user_id != user.pk:
+        errors["method"] = ["Choose one of your contact methods."]
+    if urgency not in Urgency.values:
+        errors["urgency"] = ["Choose high (pages) or low (notices)."]
+    if delay_minutes is None or not 0 <= delay_minutes <= MAX_DELAY_MINUTES:
+        errors["delay_minutes"] = [f"Minutes from 0 to {MAX_DELAY_MINUTES}."]
+    if errors:
+        raise InvalidInput("Check the rule.", field_errors=errors)
+    rule, _ = NotificationRule.objects.get_or_create(user=user, method=method, urgency=urgency,
+                                                     delay_minutes=delay_minutes)
+    return rule
+
+
+def notification_rule_delete(*, rule: NotificationRule, by: User) -> None:
+    if rule.user_id != by.pk:
+        raise Forbidden("That is someone else's rule.")
+    rule.delete()
 
 
 @transaction.atomic

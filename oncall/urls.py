@@ -17,6 +17,8 @@ urlpatterns = [
     path("contact-methods/", roster.contact_method_add, name="contact-method-add"),
     path("contact-methods/<int:pk>/delete/", roster.contact_method_delete,
          name="contact-method-delete"),
+    path("rules/", roster.rule_add, name="rule-add"),
+    path("rules/<int:pk>/delete/", roster.rule_delete, name="rule-delete"),
     path("test-notification/", roster.test_notification, name="test-notification"),
     # Escalation and paging (oncall.views.paging)
     path("policies/", paging.policies, name="policies"),

@@ -27,7 +27,7 @@ from itsm.exceptions import Conflict, Forbidden, InvalidInput
 from itsm.models import User
 from oncall import feeds, roster, selectors, services
 from oncall.choices import SwapState
-from oncall.forms import LOCAL_FORMATS, ContactMethodForm, OverrideForm, SwapForm
+from oncall.forms import LOCAL_FORMATS, ContactMethodForm, OverrideForm, RuleForm, SwapForm
 from oncall.models import (
     ContactMethod,
     LayerMember,
@@ -437,8 +437,9 @@ def swap_act(request, pk, action):
 
 # --- my shifts, contact methods, test notification -------------------------------------------
 
-def _my_context(request, *, contact_form=None) -> dict:
+def _my_context(request, *, contact_form=None, rule_form=None) -> dict:
     user, at = request.user, clock.now()
+    methods = list(ContactMethod.objects.filter(user=user))
     shifts = selectors.user_shifts(user, at, at + timedelta(weeks=MY_WEEKS))
     loaded = {schedule.pk: schedule for schedule, _ in shifts}  # overrides prefetched
     overrides = {o.pk: o for schedule in loaded.values() for o in schedule.overrides.all()}
@@ -451,9 +452,10 @@ def _my_context(request, *, contact_form=None) -> dict:
             shift.end - shift.start), "current": shift.start <= at < shift.end,
             "why": feeds.why_text(shift, overrides, people)} for schedule, shift in shifts],
         "weeks": MY_WEEKS,
-        "methods": ContactMethod.objects.filter(user=user),
+        "methods": methods,
         "rules": NotificationRule.objects.filter(user=user).select_related("method"),
         "contact_form": contact_form or ContactMethodForm(),
+        "rule_form": rule_form or RuleForm(methods=methods),
         "person_feed": request.build_absolute_uri(reverse(
             "oncall:person-feed", args=[user.pk, feeds.person_feed_token(user)])),
         "schedule_feeds": [{"schedule": s, "url": request.build_absolute_uri(reverse(
@@ -499,6 +501,35 @@ def contact_method_delete(request, pk):
     method = get_object_or_404(ContactMethod, pk=pk, user=request.user)
     services.contact_method_delete(method=method, by=request.user)
     messages.success(request, f"{method.get_kind_display()} {method.address} removed.")
+    return redirect("oncall:me")
+
+
+@never_cache
+@login_required
+@require_POST
+def rule_add(request):
+    """Add a rung to my ladder; bad input re-renders the page with the error (400)."""
+    _agents_only(request)
+    form = RuleForm(request.POST, methods=ContactMethod.objects.filter(user=request.user))
+    if form.is_valid():
+        try:
+            services.notification_rule_add(user=request.user, **form.cleaned_data)
+        except InvalidInput as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, "Rule added.")
+            return redirect("oncall:me")
+    return render(request, "oncall/roster/me.html", _my_context(request, rule_form=form),
+                  status=400)
+
+
+@login_required
+@require_POST
+def rule_delete(request, pk):
+    _agents_only(request)
+    rule = get_object_or_404(NotificationRule, pk=pk, user=request.user)
+    services.notification_rule_delete(rule=rule, by=request.user)
+    messages.success(request, "Rule removed.")
     return redirect("oncall:me")
 
 

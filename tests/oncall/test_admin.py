@@ -90,3 +90,14 @@ def test_ending_pages_from_the_admin(admin_client, policy, team, agent, requeste
     page.refresh_from_db()
     assert page.state == PageState.RESOLVED
     assert incident.timeline.filter(body__startswith="Page ended").exists()
+
+
+def test_managers_with_staff_status_keep_the_matrix_agents_do_not(client, manager, agent):
+    for person in (manager, agent):
+        person.is_staff = True
+        person.save()
+    client.force_login(manager)
+    assert client.get("/admin/oncall/escalationpolicy/add/").status_code == 200
+    assert client.get("/admin/oncall/matrixrule/add/").status_code == 200
+    client.force_login(agent)
+    assert client.get("/admin/oncall/escalationpolicy/add/").status_code == 403

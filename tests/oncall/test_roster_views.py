@@ -17,8 +17,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from itsm.models import Notification
-from oncall.choices import SwapState
-from oncall.models import ContactMethod, Layer, LayerMember, Override, Schedule, ShiftSwap
+from oncall.choices import ContactKind, SwapState
+from oncall.models import (
+    ContactMethod,
+    Layer,
+    LayerMember,
+    NotificationRule,
+    Override,
+    Schedule,
+    ShiftSwap,
+)
 from oncall.services import swap_request
 from tests.factories import AgentFactory, TeamFactory
 from tests.oncall.conftest import BERLIN
@@ -447,3 +455,45 @@ def test_a_test_notification_reaches_me_on_every_channel(as_user, agent, other_a
     assert not Notification.objects.filter(recipient=other_agent).exists()
     assert "Test sent to 2 channels." in response.text
     assert client.get(reverse("oncall:test-notification")).status_code == 405
+
+
+# --- my notification rules -------------------------------------------------------------------
+
+def test_i_build_my_ladder_on_my_page(as_user, agent):
+    mail = ContactMethod.objects.create(user=agent, kind=ContactKind.EMAIL,
+                                        address="alice.pager@example.com", label="Pager mail")
+    client = as_user(agent)
+    response = client.post("/oncall/rules/", {"method": mail.pk, "urgency": "high",
+                                              "delay_minutes": 5}, follow=True)
+    assert "Rule added." in response.content.decode()
+    rule = NotificationRule.objects.get(user=agent)
+    assert (rule.method, rule.delay_minutes, rule.urgency) == (mail, 5, "high")
+    assert "after 5 min: Pager mail" in client.get("/oncall/me/").content.decode()
+    client.post(f"/oncall/rules/{rule.pk}/delete/")
+    assert not NotificationRule.objects.exists()
+
+
+@pytest.mark.parametrize("data", [
+    {"method": "", "urgency": "high", "delay_minutes": 0},
+    {"method": "abc", "urgency": "high", "delay_minutes": 0},
+    {"method": "OTHER", "urgency": "high", "delay_minutes": 0},
+    {"method": "MINE", "urgency": "urgent", "delay_minutes": 0},
+    {"method": "MINE", "urgency": "high", "delay_minutes": -1},
+    {"method": "MINE", "urgency": "high", "delay_minutes": 99999},
+    {"method": "MINE", "urgency": "high", "delay_minutes": "soon"},
+])
+def test_a_bad_rule_is_refused_clearly(as_user, agent, other_agent, data):
+    mine = ContactMethod.objects.create(user=agent, kind=ContactKind.IN_APP)
+    theirs = ContactMethod.objects.create(user=other_agent, kind=ContactKind.IN_APP)
+    data = {**data, "method": {"MINE": mine.pk, "OTHER": theirs.pk}.get(data["method"],
+                                                                       data["method"])}
+    response = as_user(agent).post("/oncall/rules/", data)
+    assert response.status_code == 400 and "is-invalid" in response.content.decode()
+    assert not NotificationRule.objects.exists()
+
+
+def test_someone_elses_rule_cannot_be_removed(as_user, agent, other_agent):
+    theirs = ContactMethod.objects.create(user=other_agent, kind=ContactKind.IN_APP)
+    rule = NotificationRule.objects.create(user=other_agent, method=theirs)
+    assert as_user(agent).post(f"/oncall/rules/{rule.pk}/delete/").status_code == 404
+    assert NotificationRule.objects.filter(pk=rule.pk).exists()
