@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -252,10 +251,12 @@ def _prefill(request) -> dict:
 
 def _roster_people(schedule: Schedule):
     """Whom an override may name: the team's members and the layers' participants."""
-    found = Q(pk__in=LayerMember.objects.filter(layer__schedule=schedule).values("user"))
+    # Ids first: an OR across the membership join makes PostgreSQL read every user.
+    ids = LayerMember.objects.filter(layer__schedule=schedule).values("user")
     if schedule.team_id:
-        found |= Q(teams=schedule.team_id)
-    return User.objects.filter(found, is_active=True).distinct().order_by(
+        ids = ids.union(User.teams.through.objects.filter(team=schedule.team_id)
+                        .values("user"))
+    return User.objects.filter(pk__in=ids, is_active=True).order_by(
         "first_name", "last_name", "username")
 
 
