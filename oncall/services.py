@@ -11,6 +11,7 @@ nothing new.
 
 import functools
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -437,8 +438,6 @@ def pages_tick(*, batch: int = 100, budget: timedelta = timedelta(seconds=12)) -
     never run the same step; each batch is one transaction. A page whose step this runs goes
     on at the tick's cadence (every 15 s) rather than by a task of its own.
     """
-    import time
-
     started, fired, batches, directory = time.monotonic(), 0, 0, Directory()
     while time.monotonic() - started < budget.total_seconds():
         with transaction.atomic():
