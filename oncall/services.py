@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -128,8 +128,26 @@ def swap_request(*, schedule: Schedule, by: User, starts_at: datetime | None,
             or roster.gaps(value, starts_at, ends_at):
         raise InvalidInput.field("starts_at", "Offer only time when you are on call in this "
                                  "schedule.")
-    return ShiftSwap.objects.create(schedule=schedule, requested_by=by, starts_at=starts_at,
+    swap = ShiftSwap.objects.create(schedule=schedule, requested_by=by, starts_at=starts_at,
                                     ends_at=ends_at, note=(note or "").strip()[:200])
+    team = User.objects.filter(teams=schedule.team_id, is_active=True).exclude(pk=by.pk) \
+        if schedule.team_id else User.objects.none()
+    _tell(f"swap:{swap.pk}:offered", list(team), f"Shift offered: {schedule} by {by}",
+          f"{by} offers their shift from {_when(starts_at)} to {_when(ends_at)}"
+          + (f" ({swap.note})" if swap.note else "") + ". Take it on the roster: "
+          + _link("oncall:schedule", str(schedule.pk)))
+    return swap
+
+
+def _when(instant: datetime) -> str:
+    return f"{instant.astimezone(UTC):%a %d %b %H:%M} UTC"
+
+
+def _tell(key: str, people: list, subject: str, body: str) -> None:
+    """A notice in the desk and by e-mail (roster news, not a page)."""
+    notifications_queue_many(Message(key, people, subject, body, channel=channel)
+                             for channel in (CHANNEL_OF[ContactKind.IN_APP],
+                                             CHANNEL_OF[ContactKind.EMAIL]))
 
 
 @transaction.atomic
@@ -149,6 +167,8 @@ def swap_take(*, swap: ShiftSwap, by: User) -> Override:
         note=f"Swap: covers for {swap.requested_by}" + (f" ({swap.note})" if swap.note else ""))
     swap.state, swap.taken_by, swap.override = SwapState.TAKEN, by, override
     swap.save(update_fields=["state", "taken_by", "override"])
+    _tell(f"swap:{swap.pk}:taken", [swap.requested_by], f"{by} took your shift on {swap.schedule}",
+          f"{by} covers for you from {_when(swap.starts_at)} to {_when(swap.ends_at)}.")
     return override
 
 
@@ -253,7 +273,8 @@ def _link(name: str, arg: str) -> str:
 
 @functools.cache
 def _links(name: str) -> tuple[str, str]:
-    placeholder = "INC0000000" if name == "incidents:detail" else "TOKEN"
+    placeholder = {"incidents:detail": "INC0000000",
+                   "oncall:schedule": "987654321"}.get(name, "TOKEN")
     return placeholder, settings.SITE_URL.rstrip("/") + reverse(name, args=[placeholder])
 
 
@@ -388,13 +409,11 @@ def _exhaust(page: Page, now: datetime) -> None:
     incident = page.incident
     _end(page, now, PageState.EXHAUSTED, None,
          note=f"Nobody acknowledged; {manager or 'no manager'} was told.")
-    notifications_queue_many(Message(
-        f"page:{page.pk}:exhausted", [manager],
-        f"Page exhausted: {incident.number} P{incident.priority}: {incident.title}",
-        f"Every step of {page.snapshot['name']} ran "
-        f"{page.snapshot['repeat'] + 1} time(s) and nobody acknowledged.\n\n"
-        f"Incident: {_link('incidents:detail', incident.number)}", channel=channel)
-        for channel in (CHANNEL_OF[ContactKind.IN_APP], CHANNEL_OF[ContactKind.EMAIL]))
+    _tell(f"page:{page.pk}:exhausted", [manager],
+          f"Page exhausted: {incident.number} P{incident.priority}: {incident.title}",
+          f"Every step of {page.snapshot['name']} ran {page.snapshot['repeat'] + 1} time(s) "
+          f"and nobody acknowledged.\n\nIncident: "
+          f"{_link('incidents:detail', incident.number)}")
 
 
 def _end(page: Page, now: datetime, state: str, by: User | None, note: str = "") -> None:

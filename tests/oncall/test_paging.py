@@ -264,3 +264,32 @@ def test_a_p1_without_a_team_pages_the_service_desk(policy, team, agent, request
     assert incident.assignment_team is None
     page = Page.objects.get(incident=incident)
     assert page.team == team and PageNotice.objects.get(page=page).user == agent
+
+
+@pytest.mark.django_db
+def test_an_apprise_webhook_receives_the_message(agent):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    method = services.contact_method_add(
+        user=agent, kind=ContactKind.APPRISE, address=f"json://127.0.0.1:{server.server_port}/")
+    services.notification_test(user=agent, method=method)
+    notifications_sweep()
+    server.server_close()
+    note = Notification.objects.get(recipient=agent, channel=DeliveryChannel.APPRISE)
+    assert note.status == DeliveryStatus.SENT and note.attempts == 1
+    assert received and received[0]["title"] == "Test notification"

@@ -370,6 +370,11 @@ def test_a_teammate_takes_an_offered_shift_and_both_names_show(as_user, client, 
     assert "Oscar Other\nFri 4 Dec 09:00 – Fri 4 Dec 18:00 CET\nOverride: Swap: covers for " \
            "Alice Agent (Dentist)" in final_row(page)
     assert "No open offers." in page
+    # The team heard of the offer, and Alice that it was taken.
+    offered = Notification.objects.get(recipient=other_agent, channel="in_app")
+    assert offered.subject.startswith("Shift offered") and "Dentist" in offered.body
+    assert Notification.objects.get(recipient=agent, channel="in_app").subject == \
+        "Oscar Other took your shift on Service desk on call"
 
 
 def test_a_taken_swap_cannot_be_taken_again(as_user, agent, other_agent, manager, roster):
