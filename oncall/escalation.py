@@ -1,10 +1,11 @@
 """What a page does, step by step: shared by live paging (`oncall.services`) and the dry run.
 
 A page runs the policy's snapshot (`snapshot`), never the live rows. Each step resolves its
-targets at the instant it fires (`step_targets`: the on-call person comes from the roster at
-that instant), and each person is reached through their ladder for the page's urgency
-(`ladder`). `plan` walks the same functions over future instants: what the dry run shows is
-what live paging will do, as long as nobody acknowledges and the roster does not change.
+targets at the instant it fires (`Directory.targets`: the on-call person comes from the roster
+at that instant), and each person is reached through their ladder for the page's urgency
+(`Directory.ladder`). `plan` walks the same methods over future instants: what the dry run
+shows is what live paging will do, as long as nobody acknowledges and the roster does not
+change.
 """
 
 from dataclasses import dataclass
