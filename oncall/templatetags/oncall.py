@@ -7,6 +7,15 @@ from oncall import selectors
 register = template.Library()
 
 
+@register.inclusion_tag("oncall/paging/_incident_banner.html", takes_context=True)
+def incident_page_banner(context, incident):
+    """On a phone the card sits below the timeline: the running page's button goes on top."""
+    user = context["request"].user
+    page = selectors.active_page(incident) if rules.is_agent(user) else None
+    return {"active": page, "csrf_token": context.get("csrf_token"),
+            "request": context["request"]}
+
+
 @register.inclusion_tag("oncall/paging/_incident_card.html", takes_context=True)
 def incident_paging(context, incident):
     """The incident page's paging card: its pages, acknowledge, page a team (agents only)."""

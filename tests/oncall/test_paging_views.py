@@ -31,6 +31,7 @@ def test_the_incident_page_shows_the_page_and_acknowledges_it(as_user, critical,
     client = as_user(agent)
     page = client.get(f"/incidents/{critical.number}/").content.decode()
     assert 'data-testid="page-active"' in page and "Paging Service Desk" in page
+    assert 'data-testid="page-banner"' in page  # the phone's button above the timeline
     running = Page.objects.get(incident=critical)
     response = client.post(f"/oncall/pages/{running.pk}/acknowledge/",
                            {"next": f"/incidents/{critical.number}/"}, follow=True)
@@ -38,6 +39,7 @@ def test_the_incident_page_shows_the_page_and_acknowledges_it(as_user, critical,
     running.refresh_from_db()
     assert running.state == PageState.ACKNOWLEDGED
     assert response.redirect_chain[-1][0] == f"/incidents/{critical.number}/"
+    assert 'data-testid="page-banner"' not in response.content.decode()
 
 
 def test_acknowledging_twice_says_who_did(as_user, critical, agent, manager):
