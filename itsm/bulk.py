@@ -48,3 +48,36 @@ def update_many(model, rows, fields: list[str]) -> None:
             [[row.pk for row in rows],
              *([column.get_db_prep_value(getattr(row, column.attname), connection)
                 for row in rows] for column in columns)])
+
+
+def _column(rows, field) -> list:
+    """One column's values as psycopg adapts them: model instances built in Python already hold
+    their defaults, and only JSON needs encoding (`get_db_prep_value` per value is the slow
+    part of a big insert)."""
+    if isinstance(field, models.JSONField):
+        return [_copy_value(row, field) for row in rows]
+    name = field.attname
+    return [getattr(row, name) for row in rows]
+
+
+def insert_many(model, rows, *, unique: str) -> None:
+    """Insert rows with one INSERT … SELECT FROM unnest(arrays), skipping those whose `unique`
+    column is already there, and give every row its id (the existing one for those).
+
+    What `bulk_create(update_conflicts=True)` does, for a fraction of its cost to build.
+    """
+    if not rows:
+        return
+    columns = [f for f in model._meta.concrete_fields if not f.primary_key]
+    key = model._meta.get_field(unique).column
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {model._meta.db_table} ({', '.join(f.column for f in columns)}) "
+            f"SELECT * FROM unnest({arrays}) "
+            # The no-op update makes PostgreSQL return the rows that were already there too.
+            f"ON CONFLICT ({key}) DO UPDATE SET {key} = EXCLUDED.{key} RETURNING id, {key}",
+            [_column(rows, f) for f in columns])
+        ids = dict((value, pk) for pk, value in cursor.fetchall())
+    for row in rows:
+        row.pk = ids[getattr(row, unique)]

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from itsm import clock
+from itsm.bulk import insert_many
 from itsm.choices import DeliveryChannel, DeliveryStatus
 from itsm.models import Notification, User
 
@@ -130,11 +131,7 @@ def notifications_queue_many(messages: Iterable[Message]) -> list[Notification]:
                  for user in people.values()]
     if not rows:
         return []
-    rows = Notification.objects.bulk_create(
-        rows,
-        # Returns the ids of rows already there too (the no-op update makes PostgreSQL say them).
-        update_conflicts=True, unique_fields=["key"], update_fields=["key"],
-    )
+    insert_many(Notification, rows, unique="key")
     transaction.on_commit(partial(_enqueue, [row.pk for row in rows]))
     return rows
 

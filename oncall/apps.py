@@ -2,7 +2,12 @@ from django.apps import AppConfig
 
 
 class OncallConfig(AppConfig):
-    """Schedules, rotations and escalation policies: filed in a later issue."""
+    """Schedules, rotations, escalation policies and paging."""
 
     name = "oncall"
     verbose_name = "On-call"
+
+    def ready(self):
+        from oncall import signals
+
+        signals.connect()

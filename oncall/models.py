@@ -50,6 +50,10 @@ class Schedule(models.Model):
     description = models.TextField(blank=True)
     feed_token = models.CharField(max_length=64, unique=True, default=new_secret,
                                   editable=False, help_text="Secret of the iCalendar feed URL.")
+    version = models.PositiveIntegerField(
+        default=1, editable=False,
+        help_text="Goes up on every change of the schedule, its layers or its overrides, so "
+                  "rosters cached in memory (oncall.selectors) know they are stale.")
 
     class Meta:
         ordering = ["name"]

@@ -60,11 +60,38 @@ def spec(schedule: Schedule) -> roster.Schedule:
     )
 
 
+# Rosters read from the database, per process: schedule id → (version, the span its overrides
+# were read for, the roster). A roster changes rarely and is read on every page and step, so
+# `roster_specs` reads only the versions and reloads what changed (`oncall.signals` bumps them).
+_cached: dict[int, tuple[int, datetime, datetime, roster.Schedule]] = {}
+CACHE_SPAN = timedelta(days=150)  # overrides read around the instant asked: a month of reuse
+
+
 def roster_specs(schedule_ids, start: datetime, end: datetime) -> dict[int, roster.Schedule]:
+    """The schedules as roster values, with their overrides from `start - OVERRIDE_MARGIN` to
+    `end + OVERRIDE_MARGIN`: from memory when the schedule's version is the one cached (one
+    query), else from the database (three more)."""
+    versions = dict(Schedule.objects.filter(pk__in=list(schedule_ids))
+                    .values_list("pk", "version"))
+    wanted_from, wanted_to = start - OVERRIDE_MARGIN, end + OVERRIDE_MARGIN
+    found, stale = {}, []
+    for pk, version in versions.items():
+        hit = _cached.get(pk)
+        if hit and hit[0] == version and hit[1] <= wanted_from and wanted_to <= hit[2]:
+            found[pk] = hit[3]
+        else:
+            stale.append(pk)
+    if stale:
+        span_from, span_to = start - CACHE_SPAN, end + CACHE_SPAN
+        for pk, value in _load_specs(stale, span_from, span_to).items():
+            _cached[pk] = (versions[pk], span_from, span_to, value)
+            found[pk] = value
+    return found
+
+
+def _load_specs(ids: list[int], start: datetime, end: datetime) -> dict[int, roster.Schedule]:
     """Schedules straight from their rows as roster values, in three flat queries (layers carry
-    their members and windows as arrays): paging and "who is on call now" at scale, where model
-    instances would cost the most."""
-    ids = list(schedule_ids)
+    their members and windows as arrays), with the overrides between `start` and `end`."""
     members = LayerMember.objects.filter(layer=OuterRef("pk")).order_by("position", "id")
     windows = Restriction.objects.filter(layer=OuterRef("pk")).order_by("id")
     layers, overrides = {}, {}
@@ -82,8 +109,7 @@ def roster_specs(schedule_ids, start: datetime, end: datetime) -> dict[int, rost
             windows=tuple(roster.Window(None if day < 0 else day, first, last)
                           for day, first, last in spans)))
     for schedule, *row in Override.objects.filter(
-            schedule__in=ids, starts_at__lt=end + OVERRIDE_MARGIN,
-            ends_at__gt=start - OVERRIDE_MARGIN).values_list(
+            schedule__in=ids, starts_at__lt=end, ends_at__gt=start).values_list(
             "schedule", "id", "user", "starts_at", "ends_at", "note", "replaces"):
         overrides.setdefault(schedule, []).append(roster.Override(*row))
     return {pk: roster.Schedule(id=pk, name=name, time_zone=str(zone),

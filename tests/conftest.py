@@ -91,7 +91,9 @@ def api():
 
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
-    """Calendars are cached per (id, version); a rolled-back test reuses both."""
+    """Calendars and rosters are cached per (id, version); a rolled-back test reuses both."""
     from itsm import business_time
+    from oncall import selectors
 
     business_time._loaded.clear()
+    selectors._cached.clear()

@@ -293,3 +293,24 @@ def test_an_apprise_webhook_receives_the_message(agent):
     note = Notification.objects.get(recipient=agent, channel=DeliveryChannel.APPRISE)
     assert note.status == DeliveryStatus.SENT and note.attempts == 1
     assert received and received[0]["title"] == "Test notification"
+
+
+def test_a_changed_roster_is_never_served_from_memory(roster, agent, other_agent, at_tuesday):
+    from oncall.selectors import roster_specs
+
+    def who():
+        value = roster_specs([roster.pk], TUESDAY, TUESDAY)[roster.pk]
+        return escalation.roster.on_call(value, TUESDAY).user
+
+    assert who() == agent.pk  # read once, then from memory
+    member = roster.layers.get().members.get(user=agent)
+    member.position = 5  # Alice moves behind Oscar, as the admin's inline would save it
+    member.save()
+    assert who() == other_agent.pk
+    services.override_create(schedule=roster, user=agent, by=agent, starts_at=TUESDAY,
+                             ends_at=TUESDAY + timedelta(hours=1))
+    assert who() == agent.pk
+    roster.layers.all().delete()
+    roster.overrides.all().delete()
+    assert escalation.roster.on_call(roster_specs([roster.pk], TUESDAY, TUESDAY)[roster.pk],
+                                     TUESDAY) is None
