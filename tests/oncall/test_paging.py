@@ -314,3 +314,22 @@ def test_a_changed_roster_is_never_served_from_memory(roster, agent, other_agent
     roster.overrides.all().delete()
     assert escalation.roster.on_call(roster_specs([roster.pk], TUESDAY, TUESDAY)[roster.pk],
                                      TUESDAY) is None
+
+
+def test_the_next_step_is_handed_to_a_worker_for_its_due_time(
+        policy, team, agent, requester, at_tuesday, monkeypatch,
+        django_capture_on_commit_callbacks):
+    from oncall.tasks import run_page_step
+
+    scheduled = []
+    monkeypatch.setattr(run_page_step, "apply_async",
+                        lambda args, eta: scheduled.append((args, eta)))
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make_incident(by=agent, caller=requester, assignment_team=team,
+                                 impact=Level.HIGH, urgency=Level.HIGH)
+    page = Page.objects.get(incident=incident)
+    assert scheduled == [((page.pk, str(page.token)), TUESDAY + timedelta(minutes=5))]
+    # That task, run at its time, moves the page on; the same message again does nothing.
+    at_tuesday.shift(timedelta(minutes=5))
+    assert run_page_step(*scheduled[0][0]) is True
+    assert run_page_step(*scheduled[0][0]) is False
