@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
 from incidents import events as incident_events
-from incidents.choices import ClockStage, EntryKind, SlaKind, SlaTarget
+from incidents.choices import ClockStage, EntryKind, SlaKind, SlaTarget, State
 from incidents.models import OPEN, Incident, SlaClock
 from incidents.sla.engine import human
 from itsm import clock
@@ -88,6 +88,8 @@ def _hierarchical(rule: MatrixRule, incidents: list[Incident], now: datetime) ->
 def _communication(rule: MatrixRule, incidents: list[Incident], now: datetime) -> int:
     if not rule.after_minutes:
         return 0  # "at resolution": the resolution notice is the update
+    # On hold, the incident waits for someone else (a caller, a vendor, a change): no cadence.
+    incidents = [i for i in incidents if i.state != State.ON_HOLD]
     cadence = timedelta(minutes=rule.after_minutes)
     last = dict(Incident.objects.filter(pk__in=[i.pk for i in incidents]).annotate(
         last=Max("timeline__at", filter=Q(timeline__kind=EntryKind.COMMENT))

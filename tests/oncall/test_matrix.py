@@ -81,6 +81,14 @@ def test_status_updates_are_reminded_once_per_interval(p1, agent):
     assert reminders.count() == 4  # two reminders, in-app and e-mail each
 
 
+def test_an_incident_on_hold_gets_no_status_reminders(p1, agent):
+    MatrixRule.objects.create(kind=MatrixKind.COMMUNICATION, priority=1, after_minutes=15)
+    with time_machine.travel(TUESDAY + timedelta(minutes=1), tick=False):
+        incident_services.incident_hold(incident=p1, by=agent, reason="awaiting_change")
+    with time_machine.travel(TUESDAY + timedelta(minutes=40), tick=False):
+        assert matrix_tick().reminded == 0
+
+
 def test_the_sheet_resolves_names_from_todays_roster(policy, agent, other_agent):
     with time_machine.travel(TUESDAY, tick=False):
         sheet = matrix_sheet(TUESDAY)
