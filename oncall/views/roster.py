@@ -6,8 +6,7 @@ Times are shown, and typed into forms, in the viewer's zone (`itsm.middleware` a
 it); the timeline's day columns are the viewer's days too.
 """
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -35,26 +34,24 @@ from oncall.models import (
     Schedule,
     ShiftSwap,
 )
+from oncall.timeline import (
+    GEOMETRY,
+    Timeline,
+    colours,
+    local_midnight,
+    span_text,
+    timeline_rows,
+)
 
 MY_WEEKS = 4
 NEXT_LOOKAHEAD = timedelta(days=14)  # how far "who is next" looks past the current shift
 START_RANGE = timedelta(days=3 * 366)  # a ?start= further than this from today is ignored
-PALETTE = 8  # person colours: .oc-p0 … .oc-p7 in static/css/desk.css
 
 
 def _agents_only(request) -> None:
     user = request.user
     if not (rules.is_agent(user) or rules.has_perm(user, "oncall.view_schedule")):
         raise PermissionDenied("On-call rosters are for agents and managers.")
-
-
-def _fmt(value: datetime) -> str:
-    return timezone.localtime(value).strftime("%a %-d %b %H:%M")
-
-
-def _span_text(start: datetime, end: datetime) -> str:
-    """'Mon 30 Nov 09:00 – Mon 7 Dec 09:00 CET' in the viewer's zone."""
-    return f"{_fmt(start)} – {_fmt(end)} {timezone.localtime(end).strftime('%Z')}"
 
 
 def _duration(delta: timedelta) -> str:
@@ -108,117 +105,6 @@ def now(request):
 
 # --- the schedule's timeline -----------------------------------------------------------------
 
-# Geometry of the SVG timeline, in viewBox units (the SVG scales to its card's width).
-LABEL_W, PLOT_W, PAD_R = 150, 1050, 8
-HEADER_H, ROW_H, ROW_GAP, FINAL_GAP = 40, 30, 6, 14
-CHAR_W = 6.6  # a generous average width of a 12-unit character
-
-
-@dataclass
-class Block:
-    x: float
-    width: float
-    label: str
-    title: str
-    css: str
-    href: str = ""
-
-
-@dataclass
-class Row:
-    label: str
-    note: str
-    y: float
-    blocks: list
-    final: bool = False
-
-    @property
-    def middle(self) -> float:
-        return self.y + ROW_H / 2
-
-
-@dataclass
-class Day:
-    x: float
-    width: float
-    weekday: str
-    label: str
-    weekend: bool
-    today: bool
-
-    @property
-    def centre(self) -> float:
-        return round(self.x + self.width / 2, 2)
-
-
-def _label_for(user: User | None, width: float) -> str:
-    """The longest form of the name that fits the block."""
-    if user is None:
-        return "Nobody" if width > 8 * CHAR_W else ""
-    for text in (str(user), user.first_name or user.username,
-                 "".join(part[:1] for part in str(user).split())):
-        if len(text) * CHAR_W + 8 <= width:
-            return text
-    return ""
-
-
-def _colours(value: roster.Schedule) -> dict[int, int]:
-    """A colour per person, in the order the layers name them, so it holds from page to page."""
-    order = [user for layer in sorted(value.layers, key=lambda layer: -layer.level)
-             for user in layer.participants] + [o.user for o in value.overrides]
-    found: dict[int, int] = {}
-    for user in order:
-        found.setdefault(user, len(found) % PALETTE)
-    return found
-
-
-class Timeline:
-    """Shifts of one schedule between two instants, placed on a proportional axis."""
-
-    def __init__(self, start: datetime, end: datetime, colours: dict[int, int],
-                 people: dict[int, User]):
-        self.start, self.end, self.colours, self.people = start, end, colours, people
-
-    def x(self, at: datetime) -> float:
-        share = (at - self.start) / (self.end - self.start)
-        return round(LABEL_W + PLOT_W * min(max(share, 0.0), 1.0), 2)
-
-    def block(self, shift: roster.Shift, why: str, href: str = "",
-              whole: roster.Shift | None = None) -> Block:
-        """A shift's block; the title gives the `whole` shift's times when the range cut it."""
-        x = self.x(shift.start)
-        width = max(self.x(shift.end) - x, 1.0)
-        user = self.people.get(shift.user)
-        colour = self.colours.get(shift.user, shift.user % PALETTE)
-        css = f"oc-block oc-p{colour}" + (" oc-override" if shift.override else "")
-        shown = whole or shift
-        title = f"{user or 'Someone'}\n{_span_text(shown.start, shown.end)}\n{why}"
-        return Block(x, width, _label_for(user, width), title, css, href)
-
-    def gap(self, start: datetime, end: datetime) -> Block:
-        x = self.x(start)
-        width = max(self.x(end) - x, 1.0)
-        title = f"Nobody on call\n{_span_text(start, end)}"
-        return Block(x, width, _label_for(None, width), title, "oc-gap")
-
-    def days(self, today: date) -> list[Day]:
-        found, day = [], timezone.localtime(self.start).date()
-        while True:
-            begin = _local_midnight(day)
-            if begin >= self.end:
-                return found
-            finish = _local_midnight(day + timedelta(days=1))
-            first = not found or day.day == 1
-            found.append(Day(self.x(begin), self.x(finish) - self.x(begin), day.strftime("%a"),
-                             day.strftime("%-d %b") if first else day.strftime("%-d"),
-                             day.weekday() >= 5, day == today))
-            day += timedelta(days=1)
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time()), timezone.get_current_timezone())
-
-
 def _range(request) -> tuple[int, date, bool]:
     """Weeks shown (2, or 4 when asked) and the first day; odd values fall back quietly."""
     weeks = 4 if request.GET.get("weeks") == "4" else 2
@@ -260,33 +146,11 @@ def _roster_people(schedule: Schedule):
         "first_name", "last_name", "username")
 
 
-def _rows(shifts: dict, timeline: Timeline, value: roster.Schedule, overrides: dict,
-          pick) -> tuple[list[Row], int]:
-    """The timeline's rows, top layer first, then the final roster with its gaps; and the
-    SVG's height."""
-    rows, y = [], HEADER_H
-    for layer, layer_rows in shifts["layers"]:
-        turn = {"hours": f"every {layer.length} h", "days": f"every {layer.length} days"}.get(
-            layer.turn, layer.turn.value)
-        rows.append(Row(layer.name, f"Level {layer.level} · {turn}", y,
-                        [timeline.block(s, s.why) for s in layer_rows]))
-        y += ROW_H + ROW_GAP
-    y += FINAL_GAP - ROW_GAP
-    final = []
-    for shift in shifts["final"]:
-        whole = feeds.whole(value, shift, timeline.start, timeline.end)
-        final.append(timeline.block(shift, feeds.why_text(shift, overrides, timeline.people),
-                                    pick(whole), whole))
-    final += [timeline.gap(a, b) for a, b in shifts["gaps"]]
-    rows.append(Row("Final roster", "who is paged", y, final, final=True))
-    return rows, y + ROW_H + 8
-
-
 def _schedule_context(request, schedule: Schedule, *, override_form=None, swap_form=None,
                       error: str = "") -> dict:
     weeks, first_day, asked = _range(request)
-    start = _local_midnight(first_day)
-    end = _local_midnight(first_day + timedelta(days=7 * weeks))
+    start = local_midnight(first_day)
+    end = local_midnight(first_day + timedelta(days=7 * weeks))
     at = clock.now()
     loaded = selectors.schedules_loaded(Schedule.objects.filter(pk=schedule.pk), start, end)[0]
     value = selectors.spec(loaded)
@@ -297,14 +161,14 @@ def _schedule_context(request, schedule: Schedule, *, override_form=None, swap_f
                                                  if o.replaces_id}
     people = selectors.people(ids)
     editable = services.can_edit_roster(request.user, schedule)
-    timeline = Timeline(start, end, _colours(value), people)
+    timeline = Timeline(start, end, colours(value), people)
     keep = {"weeks": weeks, **({"start": first_day.isoformat()} if asked else {})}
 
     def pick(shift):  # a click on the final roster pre-fills the override form
         query = {**keep, "from": _local_input(shift.start), "to": _local_input(shift.end)}
         return f"?{urlencode(query)}#add-override" if editable else ""
 
-    rows, height = _rows(shifts, timeline, value, overrides, pick)
+    rows, height = timeline_rows(shifts, timeline, value, overrides, pick)
     now_x = timeline.x(at) if start <= at < end else None
 
     legend = sorted(({"user": people[u], "colour": c} for u, c in timeline.colours.items()
@@ -315,9 +179,7 @@ def _schedule_context(request, schedule: Schedule, *, override_form=None, swap_f
     return {
         "schedule": loaded, "weeks": weeks, "first_day": first_day, "asked": asked,
         "start": start, "end": end, "rows": rows, "days": timeline.days(timezone.localdate()),
-        "now_x": now_x, "width": LABEL_W + PLOT_W + PAD_R, "height": height,
-        "header_h": HEADER_H, "row_h": ROW_H, "plot_w": PLOT_W,
-        "plot_left": LABEL_W, "plot_right": LABEL_W + PLOT_W, "legend": legend,
+        "now_x": now_x, "height": height, **GEOMETRY, "legend": legend,
         "gaps": [{"start": a, "end": b, "length": _duration(b - a)} for a, b in shifts["gaps"]],
         "overrides": (Override.objects.filter(schedule=schedule, ends_at__gt=at)
                       .select_related("user", "replaces", "created_by")),
@@ -373,7 +235,7 @@ def override_add(request, pk):
             return _refused(request, schedule, exc, override_form=form)
         else:
             messages.success(request, f"{override.user} is on call "
-                                      f"{_span_text(override.starts_at, override.ends_at)}.")
+                                      f"{span_text(override.starts_at, override.ends_at)}.")
             return redirect("oncall:schedule", pk=schedule.pk)
     return _schedule_page(request, schedule, status=400, override_form=form)
 
@@ -430,7 +292,7 @@ def swap_act(request, pk, action):
         return _refused(request, swap.schedule, exc)
     if action == "take":
         messages.success(request, f"You cover for {swap.requested_by} "
-                                  f"{_span_text(swap.starts_at, swap.ends_at)}.")
+                                  f"{span_text(swap.starts_at, swap.ends_at)}.")
     else:
         messages.success(request, "Swap offer withdrawn.")
     return redirect("oncall:schedule", pk=swap.schedule_id)
