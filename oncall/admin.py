@@ -6,14 +6,13 @@ that calls the service.
 
 from django import forms
 from django.contrib import admin, messages
-from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
 from itsm.admin import MinuteField
 from itsm.exceptions import InvalidInput, ServiceError
 from oncall import services
-from oncall.choices import TargetKind
+from oncall.forms import StepForm, StepFormSet
 from oncall.models import (
     ContactMethod,
     EscalationPolicy,
@@ -110,35 +109,6 @@ class ShiftSwapAdmin(admin.ModelAdmin):
     list_display = ("schedule", "requested_by", "starts_at", "ends_at", "state", "taken_by")
     list_filter = ("state", "schedule")
     readonly_fields = ("state", "taken_by", "override")
-
-
-class StepForm(forms.ModelForm):
-    class Meta:
-        model = EscalationStep
-        fields = ("position", "target", "wait_minutes", "schedule", "team", "users")
-
-    def clean(self):
-        """A step names what its target needs: a step that can find nobody is refused here
-        rather than discovered during an outage."""
-        data = super().clean()
-        target = data.get("target")
-        if target == TargetKind.SCHEDULE and not data.get("schedule"):
-            self.add_error("schedule", "Choose the schedule whose on-call person is notified.")
-        if target in (TargetKind.TEAM, TargetKind.ROUND_ROBIN) and not data.get("team"):
-            self.add_error("team", "Choose the team.")
-        if target == TargetKind.USERS and not data.get("users"):
-            self.add_error("users", "Choose at least one person.")
-        return data
-
-
-class StepFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        kept = [form for form in self.forms if getattr(form, "cleaned_data", None)
-                and not (self.can_delete and self._should_delete_form(form))]
-        if not kept:
-            raise forms.ValidationError("A policy needs at least one step: with none it pages "
-                                        "nobody.")
 
 
 class StepInline(admin.StackedInline):

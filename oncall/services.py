@@ -183,6 +183,20 @@ def swap_cancel(*, swap: ShiftSwap, by: User) -> None:
     swap.save(update_fields=["state"])
 
 
+# --- escalation policies -------------------------------------------------------------------
+
+@transaction.atomic
+def policy_save(*, form, steps, by: User):
+    """Save a policy and its steps from the managers' page, both valid, in one transaction.
+    Pages already running keep the snapshot they started with."""
+    if not by.has_perm("oncall.change_escalationpolicy"):
+        raise Forbidden("Only managers and admins change escalation policies.")
+    policy = form.save()
+    steps.instance = policy
+    steps.save()
+    return policy
+
+
 # --- contact methods -------------------------------------------------------------------------
 
 def contact_method_add(*, user: User, kind: str, address: str = "", label: str = ""

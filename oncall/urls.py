@@ -22,6 +22,8 @@ urlpatterns = [
     path("test-notification/", roster.test_notification, name="test-notification"),
     # Escalation and paging (oncall.views.paging)
     path("policies/", paging.policies, name="policies"),
+    path("policies/new/", paging.policy_edit, name="policy-new"),
+    path("policies/<int:pk>/edit/", paging.policy_edit, name="policy-edit"),
     path("dry-run/", paging.dry_run, name="dry-run"),
     path("matrix/", paging.matrix, name="matrix"),
     path("pages/", paging.pages, name="pages"),

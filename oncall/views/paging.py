@@ -20,6 +20,7 @@ from itsm.models import Team
 from oncall import escalation, services
 from oncall import matrix as escalation_matrix
 from oncall.choices import PageState
+from oncall.forms import PolicyForm, steps_formset
 from oncall.models import EscalationPolicy, Page, PageNotice
 
 
@@ -45,6 +46,30 @@ def policies(request):
             .prefetch_related("services", "steps__users", "steps__schedule", "steps__team")
             .order_by("team__name", "name"))
     return render(request, "oncall/paging/policies.html", {"policies": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_edit(request, pk=None):
+    """Managers keep the escalation matrix here: a policy and its steps on one page."""
+    if not request.user.has_perm("oncall.change_escalationpolicy"):
+        raise PermissionDenied("Only managers and admins change escalation policies.")
+    policy = get_object_or_404(EscalationPolicy, pk=pk) if pk else None
+    data = request.POST if request.method == "POST" else None
+    form = PolicyForm(data, instance=policy)
+    steps = steps_formset(data, instance=policy or EscalationPolicy(), prefix="steps")
+    if data is not None and form.is_valid() and steps.is_valid():
+        try:
+            saved = services.policy_save(form=form, steps=steps, by=request.user)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{saved.name} saved. Pages already running keep the "
+                                      "policy they started with.")
+            return redirect("oncall:policies")
+    return render(request, "oncall/paging/policy_edit.html",
+                  {"form": form, "steps": steps, "policy": policy},
+                  status=400 if data is not None else 200)
 
 
 class DryRunForm(forms.Form):
