@@ -46,7 +46,7 @@ class HoldReason(models.TextChoices):
 class ResolutionCode(models.TextChoices):
     FIXED = "fixed", "Fixed"
     WORKAROUND = "workaround", "Workaround provided"
-    KNOWN_ERROR = "known_error", "Known error"
+    KNOWN_ERROR = "known_error", "Workaround (known error)"
     USER_ERROR = "user_error", "User error / training"
     NOT_REPRODUCIBLE = "not_reproducible", "Not reproducible"
     DUPLICATE = "duplicate", "Duplicate"
@@ -63,11 +63,13 @@ class EntryKind(models.TextChoices):
     WORK_NOTE = "work_note", "Work note"
     SLA = "sla", "SLA"  # a breach, or a policy re-applied: for agents, not callers
     PAGE = "page", "Paging"  # on-call pages started, acknowledged, exhausted: for agents
+    PROBLEM = "problem", "Problem"  # linked to a problem, a known error applied: for agents
 
 
-# Entries a requester may read: everything but internal work notes, SLA and paging lines.
-PUBLIC_KINDS = [k for k in EntryKind
-                if k not in (EntryKind.WORK_NOTE, EntryKind.SLA, EntryKind.PAGE)]
+# Entries a requester may read: everything but internal work notes, SLA, paging and problem
+# lines.
+PUBLIC_KINDS = [k for k in EntryKind if k not in (EntryKind.WORK_NOTE, EntryKind.SLA,
+                                                  EntryKind.PAGE, EntryKind.PROBLEM)]
 
 
 class SlaKind(models.TextChoices):

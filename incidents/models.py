@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -182,6 +182,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
                          name="inc_open_breached"),
             # Free-text search on the title with ILIKE '%…%' needs a trigram index.
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="inc_title_trgm"),
+            # "Similar resolved incidents" (problems.search): nearest titles first, by trigram
+            # distance; only GiST orders by it, so a common title never means ranking them all.
+            GistIndex(fields=["title"], opclasses=["gist_trgm_ops"], condition=DONE,
+                      name="inc_done_title_gist"),
         ]
 
     def __str__(self):

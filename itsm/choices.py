@@ -17,11 +17,12 @@ class Criticality(models.IntegerChoices):
 
 
 class Role(models.TextChoices):
-    """The four roles, each a Django group created by a data migration."""
+    """The roles, each a Django group kept by `itsm.roles.sync_roles`."""
 
     REQUESTER = "Requester"
     AGENT = "Agent"
     MANAGER = "Manager"
+    PROBLEM_MANAGER = "Problem Manager"
     ADMIN = "Admin"
 
 

@@ -1,4 +1,4 @@
-"""The four roles as groups with their permissions.
+"""The five roles as groups with their permissions.
 
 Applied by the data migration itsm/0002 and again after every migrate or flush (post_migrate),
 so a fresh or flushed database always has them.
@@ -10,8 +10,14 @@ VIEW_CONFIG = ["view_team", "view_service", "view_category", "view_routingrule",
                "view_prioritymatrix", "view_businesscalendar", "view_slapolicy", "view_slaclock"]
 ONCALL_VIEW = ["view_schedule", "view_layer", "view_override", "view_shiftswap",
                "view_escalationpolicy", "view_escalationstep", "view_page", "view_matrixrule"]
+# Agents read problems and knowledge, log problems from incidents, link incidents, apply
+# workarounds and draft known errors and articles; problem managers run the lifecycle and
+# publish.
+KNOWLEDGE = ["view_problem", "add_problem", "change_problem", "view_knownerror",
+             "add_knownerror", "change_knownerror", "view_article", "add_article",
+             "change_article", "view_suggestedproblem"]
 AGENT = ["view_incident", "add_incident", "change_incident", "view_timelineentry",
-         "add_timelineentry", "view_user", *VIEW_CONFIG, *ONCALL_VIEW]
+         "add_timelineentry", "view_user", *VIEW_CONFIG, *ONCALL_VIEW, *KNOWLEDGE]
 ROLES = {
     "Requester": ["add_incident"],
     "Agent": AGENT,
@@ -23,6 +29,11 @@ ROLES = {
                 *(f"{action}_{model}" for action in ("add", "change", "delete")
                   for model in ("escalationpolicy", "escalationstep", "matrixrule", "layer",
                                 "layermember", "restriction"))],
+    # Problem managers also work the incidents of their problems, whichever team has them
+    # (resolving every incident a fix closes is one action on the problem).
+    "Problem Manager": [*AGENT, "manage_problem", "work_any_incident",
+                        "change_suggestedproblem", "delete_article", "delete_knownerror",
+                        "change_recurrencesettings", "view_recurrencesettings"],
     # Admins configure the desk in the Django admin (they also need is_staff).
     "Admin": None,
 }
@@ -40,6 +51,7 @@ def sync_roles(apps=global_apps, **kwargs) -> None:
             perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
         else:
             perms = Permission.objects.filter(
-                codename__in=codenames, content_type__app_label__in=["itsm", "incidents", "oncall"]
+                codename__in=codenames, content_type__app_label__in=["itsm", "incidents", "oncall",
+                                                                     "problems"]
             )
         group.permissions.set(perms)

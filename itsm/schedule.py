@@ -17,6 +17,10 @@ BEAT_SCHEDULE = {
         "task": "oncall.tasks.tick_matrix",
         "every_seconds": 60,
     },
+    "problems: suggest problems for recurring incidents": {
+        "task": "problems.tasks.detect_recurrence",
+        "every_seconds": 15 * 60,
+    },
     "incidents: auto-close resolved incidents": {
         "task": "incidents.tasks.auto_close_resolved",
         "every_seconds": 15 * 60,
