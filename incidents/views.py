@@ -13,11 +13,13 @@ from incidents.filters import IncidentFilter, View
 from incidents.models import Incident
 from incidents.sla.status import headline, readings_for
 from itsm import clock
-from itsm.exceptions import Conflict, Forbidden, InvalidInput
+from itsm.exceptions import Conflict, Forbidden, InvalidInput, ServiceError
 from itsm.htmx import render_page
 from itsm.models import Service
 from itsm.numbers import parse_id
 from itsm.pagination import COUNT_CAP, paginate
+from problems import services as problem_services
+from problems.models import KnownError
 
 SLA_KINDS = (SlaKind.SLA, SlaKind.OLA)
 
@@ -59,6 +61,7 @@ def queue(request):
     for row in page.rows:
         row.sla = headline(readings[row.pk])
     context = {"filter": filterset, "page": page, "views": View.CHOICES, "agent": agent,
+               "select": agent and request.user.has_perm("problems.add_problem"),
                "current_view": params["view"],
                "selects": _filter_selects(params, choices, agent=agent)}
     return render_page(request, "incidents/queue.html", context, partial="results")
@@ -104,10 +107,27 @@ def new(request):
             routed = f", assigned to {incident.assignment_team}" if incident.assignment_team else ""
             messages.success(request, f"{incident.number} logged as "
                                       f"{incident.get_priority_display()}{routed}.")
+            if agent and request.POST.get("apply"):  # "Log and apply this workaround"
+                _apply_workaround(request, incident, request.POST["apply"])
             return redirect(incident)
     status = 400 if form.errors else 200
     return render_page(request, "incidents/new.html", {"form": form}, partial="form",
                        status=status)
+
+
+def _apply_workaround(request, incident: Incident, number: str) -> None:
+    """Apply the known error chosen in the intake form's suggestions to the new incident."""
+    known_error = KnownError.objects.filter(number=number.strip().upper()[:16]).first()
+    try:
+        if known_error is None:
+            raise InvalidInput(f"No known error {number[:16]}.")
+        problem_services.workaround_apply(known_error=known_error, incident=incident,
+                                          by=request.user)
+    except ServiceError as exc:
+        messages.warning(request, f"The workaround was not applied: {exc.message}")
+    else:
+        messages.info(request, f"Workaround {known_error.number} applied: resolve the incident "
+                               "with it once the caller confirms.")
 
 
 @login_required

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from incidents.api.urls import router as incidents_router
 from itsm.api import BusinessCalendarViewSet, ServiceViewSet, TeamViewSet
 from oncall.api.urls import router as oncall_router
+from problems.api.urls import router as problems_router
 
 app_name = "api"
 
@@ -14,5 +15,6 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("calendars", BusinessCalendarViewSet, basename="calendar")
 router.registry.extend(incidents_router.registry)
 router.registry.extend(oncall_router.registry)
+router.registry.extend(problems_router.registry)
 
 urlpatterns = router.urls

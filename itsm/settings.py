@@ -217,7 +217,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "ITSM service desk API",
     "DESCRIPTION": "Incidents and their lifecycle, SLA clocks, on-call rosters, escalation "
-                   "policies and pages, and the configuration they refer to.",
+                   "policies and pages, problems, known errors and knowledge articles, and the "
+                   "configuration they refer to.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and the docs need a login like the rest of the API (the docs page also

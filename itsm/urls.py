@@ -19,7 +19,7 @@ urlpatterns = [
     path("notifications/unread/", views.unread_badge, name="unread-badge"),
     path("incidents/", include("incidents.urls")),
     path("oncall/", include("oncall.urls")),
-    path("problems/", include("problems.urls")),
+    path("", include("problems.urls")),
     path("dashboard/sla/", sla_views.sla_dashboard, name="sla-dashboard"),
     path("dashboard/sla/export.csv", sla_views.sla_dashboard_csv, name="sla-dashboard-csv"),
     path("admin/", admin.site.urls),

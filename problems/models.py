@@ -123,7 +123,7 @@ class Problem(ConcurrentTransitionMixin, models.Model):
     @transition(state, source=[S.FIX_IN_PROGRESS, S.RESOLVED, S.RISK_ACCEPTED],
                 target=S.ROOT_CAUSE_ANALYSIS, permission=rules.can_work)
     def reanalyze(self, *, note: str):
-        self.resolved_at = None
+        self.resolved_at = self.closed_at = None
         self.closing_note = note
 
     @transition(state, source=OPEN_PROBLEM_STATES, target=S.CANCELED, permission=rules.can_manage)
@@ -300,6 +300,23 @@ class WorkaroundApplication(models.Model):
 
     def __str__(self):
         return f"{self.known_error_id} on {self.incident_id}"
+
+
+class ResolvedTitle(models.Model):
+    """Each distinct title of a resolved incident once, with the latest incident resolved under
+    it: what "similar resolved incidents" searches (`problems.search`). A title shared by
+    thousands of incidents is one row, so a common title costs the search no more than a rare
+    one. Kept by `problems.subscribers` when an incident is resolved."""
+
+    key = models.CharField(max_length=200, unique=True, help_text="The title, lower-cased.")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    resolved_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["key"], opclasses=["gin_trgm_ops"], name="resolved_title_trgm")]
+
+    def __str__(self):
+        return self.key
 
 
 class RecurrenceSettings(models.Model):

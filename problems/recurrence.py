@@ -18,8 +18,8 @@ from incidents.models import Incident
 from itsm import clock
 from itsm.events import publish
 from problems import events
-from problems.choices import ClusterBasis, SuggestionStatus
-from problems.models import RecurrenceSettings, SuggestedProblem, SuggestionMember
+from problems.choices import OPEN_PROBLEM_STATES, ClusterBasis, SuggestionStatus
+from problems.models import Problem, RecurrenceSettings, SuggestedProblem, SuggestionMember
 
 LOCK = 0x50524231  # pg_try_advisory_xact_lock key: one detection at a time ("PRB1")
 
@@ -70,10 +70,14 @@ def _by_service_and_category(config, now, result: Detection) -> None:
               .values("service_id", "category_id").annotate(n=Count("id")).order_by())
     open_ = {(s.service_id, s.category_id): s for s in SuggestedProblem.objects.filter(
         status=SuggestionStatus.OPEN, basis=ClusterBasis.SERVICE_CATEGORY)}
+    # A problem already being worked on that service and category is where such incidents
+    # belong: agents link them there rather than raise another problem.
+    worked = set(Problem.objects.filter(state__in=OPEN_PROBLEM_STATES).values_list(
+        "service_id", "category_id"))
     for group in groups:
         key = (group["service_id"], group["category_id"])
         suggestion = open_.get(key)
-        if suggestion is None and group["n"] < config.min_incidents:
+        if suggestion is None and (group["n"] < config.min_incidents or key in worked):
             continue
         ids = list(_candidates(config, now).filter(service_id=key[0], category_id=key[1])
                    .values_list("id", flat=True))

@@ -13,10 +13,10 @@ def can_manage(problem_or_user, user=None) -> bool:
 
 
 def can_work(problem, user) -> bool:
-    """Its owner, its team's members and problem managers work a problem."""
+    """Its owner, whoever raised it, its team's members and problem managers work a problem."""
     if not is_agent(user):
         return False
-    if can_manage(user) or problem.owner_id == user.pk:
+    if can_manage(user) or user.pk in (problem.owner_id, problem.created_by_id):
         return True
     return problem.assignment_team_id is not None and problem.assignment_team_id in team_ids(user)
 

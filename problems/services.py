@@ -106,12 +106,20 @@ def problem_create(*, by: User, title: str = "", description: str = "",
                    suggestion: SuggestedProblem | None = None) -> Problem:
     """Log a problem, optionally raised from incidents (linked at once) or a suggestion.
 
-    Left empty, the title, service and category come from the first incident.
+    Left empty, the title, service, category and team come from the first incident.
     """
     guards.agent(by)
     at = clock.now()
     incidents = list(incidents)
+    if len(incidents) > MAX_LINKS_AT_ONCE:
+        raise InvalidInput.field("incidents", f"At most {MAX_LINKS_AT_ONCE} incidents at once.")
     if suggestion is not None:
+        # Locked and checked: two managers converting it at once make one problem, not two
+        # (the second would take every incident from the first).
+        suggestion = SuggestedProblem.objects.select_for_update().get(pk=suggestion.pk)
+        if suggestion.status != SuggestionStatus.OPEN:
+            raise Conflict(f"This suggestion is already "
+                           f"{suggestion.get_status_display().lower()}.")
         incidents += [i for i in suggestion.incidents.all() if i not in incidents]
     first = incidents[0] if incidents else None
     data = _check_fields({
@@ -124,7 +132,8 @@ def problem_create(*, by: User, title: str = "", description: str = "",
         number=_next_number("problem_number_seq", "PRB"), **data,
         priority=incident_services.priority_for(impact=data["impact"], urgency=data["urgency"],
                                                 service=data["service"]),
-        assignment_team=assignment_team, created_by=by, opened_at=at, updated_at=at)
+        assignment_team=assignment_team or (first.assignment_team if first else None),
+        created_by=by, opened_at=at, updated_at=at)
     publish(events.ProblemCreated(problem=problem, by=by, at=at))
     if incidents:
         _link(problem, by, incidents, at)
@@ -234,6 +243,10 @@ def problem_transition(*, problem: Problem, by: User, name: str, version: int | 
     if name not in guards.TRANSITIONS:
         raise InvalidInput.field("transition", f"No transition {name!r}.")
     at = clock.now()
+    if duplicate_of is not None:  # both rows locked, lowest id first (no deadlock)
+        for pk in sorted({problem.pk, duplicate_of.pk}):
+            Problem.objects.select_for_update(of=("self",)).filter(pk=pk).first()
+        duplicate_of.refresh_from_db()
     problem = _lock(problem, version)
     guards.TRANSITIONS[name](problem, by)
     note = _text(note, "note", limit=2000)
@@ -501,6 +514,8 @@ def workaround_apply(*, known_error: KnownError, incident: Incident,
     incident's timeline, and the incident is linked to the known error's problem if it has
     none. Resolving it (code "workaround (known error)") is the agent's next step."""
     guards.agent(by)
+    known_error = KnownError.objects.select_for_update(of=("self",)).select_related(
+        "problem").get(pk=known_error.pk)  # not retired while it is being applied
     if not known_error.is_published:
         raise Conflict(f"{known_error.number} is {known_error.get_status_display().lower()}; "
                        "only published workarounds are applied.")
@@ -537,3 +552,20 @@ def suggestion_dismiss(*, suggestion: SuggestedProblem, by: User) -> SuggestedPr
     suggestion.save(update_fields=["status", "updated_at"])
     return suggestion
 
+
+
+@transaction.atomic
+def workaround_resolve(*, known_error: KnownError, incident: Incident, by: User, notes: str,
+                       version: int | None = None) -> Incident:
+    """Resolve an incident with the known error's workaround applied to it (code "workaround
+    (known error)"); a new incident is acknowledged first, as the agent is working it."""
+    if not WorkaroundApplication.objects.filter(known_error=known_error,
+                                                incident=incident).exists():
+        raise Conflict(f"Apply {known_error.number} to {incident.number} first.")
+    if incident.state == State.NEW:
+        incident = incident_services.incident_acknowledge(incident=incident, by=by,
+                                                          version=version)
+        version = incident.version
+    return incident_services.incident_resolve(incident=incident, by=by,
+                                              code=ResolutionCode.KNOWN_ERROR,
+                                              notes=notes, version=version)

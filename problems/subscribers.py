@@ -5,7 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from incidents.choices import EntryKind
+from incidents import events as incident_events
+from incidents.choices import EntryKind, State
 from incidents.models import TimelineEntry
 from itsm.choices import DeliveryChannel
 from itsm.events import subscribe
@@ -13,7 +14,8 @@ from itsm.models import User
 from itsm.notifications import Message, notification_queue, notifications_queue_many
 from problems import events
 from problems.choices import ProblemEntryKind, ProblemState
-from problems.models import Problem, ProblemEntry
+from problems.models import Problem, ProblemEntry, ResolvedTitle
+from problems.search import title_key
 
 PROBLEM_MANAGERS = "Problem Manager"
 
@@ -112,6 +114,19 @@ def log_workaround(event: events.WorkaroundApplied) -> None:
                   f"Applied the workaround of known error {known_error.number} "
                   f"({known_error.title}):\n{known_error.workaround}",
                   {"known_error": known_error.number})
+
+
+# --- similar resolved incidents (problems.search) -------------------------------------------
+
+@subscribe(incident_events.Transitioned)
+def file_resolved_title(event: incident_events.Transitioned) -> None:
+    """A resolved incident becomes the latest example of its title."""
+    if event.to_state != State.RESOLVED:
+        return
+    incident = event.incident
+    ResolvedTitle.objects.bulk_create(
+        [ResolvedTitle(key=title_key(incident.title), incident=incident, resolved_at=event.at)],
+        update_conflicts=True, unique_fields=["key"], update_fields=["incident", "resolved_at"])
 
 
 # --- notifications ---------------------------------------------------------------------------

@@ -91,9 +91,13 @@ def api():
 
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
-    """Calendars and rosters are cached per (id, version); a rolled-back test reuses both."""
+    """Calendars and rosters are cached per (id, version), figures in Django's cache; a
+    rolled-back test would reuse them all."""
+    from django.core.cache import cache
+
     from itsm import business_time
     from oncall import selectors
 
     business_time._loaded.clear()
     selectors._cached.clear()
+    cache.clear()

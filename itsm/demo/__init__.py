@@ -12,6 +12,7 @@ from itsm import clock
 from itsm.demo import catalog
 from itsm.demo.history import seed_history
 from itsm.demo.oncall import seed_oncall
+from itsm.demo.problems import seed_problems
 from itsm.demo.reference import demo_loaded, give_addresses, load_cast, seed_reference
 
 
@@ -21,12 +22,17 @@ def seed_demo(*, incidents: int = 300, seed: int = 1) -> bool:
     One transaction: either everything is there (and the marker team with it) or nothing.
     """
     if demo_loaded():
-        with transaction.atomic():  # a demo loaded before on-call existed gets its rosters
-            seed_oncall(load_cast())
+        with transaction.atomic():  # a demo loaded before on-call or problems gets them
+            cast = load_cast()
+            seed_oncall(cast)
+            seed_problems(cast)
         return False
     with transaction.atomic():
         cast = seed_reference()
         seed_history(cast=cast, count=incidents, rng=Random(seed))
+        # Problems are history too: worked before the sweep settles the clocks (so incidents
+        # held for a problem were paused when it ran) and before anyone has an address.
+        seed_problems(cast)
         last = _settle_clocks()
         give_addresses()
         seed_oncall(cast, pages_at=last)
@@ -45,7 +51,8 @@ def _settle_clocks():
 
 def logins_text() -> str:
     """The demo logins, one a line, as `make run` and `seed_demo` print them."""
-    lines = [f"  {role.label:<10} {login:<10} password: {password}"
+    width = max(len(role.label) for _, _, role in catalog.LOGINS)
+    lines = [f"  {role.label:<{width}} {login:<10} password: {password}"
              for login, password, role in catalog.LOGINS]
     lines.append(f"  (every other demo user, e.g. priya.nair or emma.johnson: "
                  f"password {catalog.DEMO_PASSWORD!r})")

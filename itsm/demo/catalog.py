@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from itsm.choices import Criticality, Role, Tier
 
-DEMO_PASSWORD = "demo"  # every named demo user but the four fixed logins below
+DEMO_PASSWORD = "demo"  # every named demo user but the fixed logins below
 
 # (login, password, role): printed at the end of `seed_demo` and by `make run`.
 LOGINS = [
@@ -16,6 +16,7 @@ LOGINS = [
     ("manager", "manager", Role.MANAGER),
     ("admin", "admin", Role.ADMIN),
     ("requester", "requester", Role.REQUESTER),
+    ("problems", "problems", Role.PROBLEM_MANAGER),
 ]
 
 
@@ -55,6 +56,8 @@ USERS = [
     UserSpec("manager", "Maya", "Patel", Role.MANAGER, ("Service Desk", "Applications Support")),
     UserSpec("helen.park", "Helen", "Park", Role.MANAGER, ("Network Operations",)),
     UserSpec("ravi.shah", "Ravi", "Shah", Role.MANAGER, ("Server & Storage",)),
+    # The problem manager works causes across teams, so she is on no team's queue or roster.
+    UserSpec("problems", "Nora", "Quinn", Role.PROBLEM_MANAGER),
     UserSpec("agent", "Alex", "Kowalski", Role.AGENT, ("Service Desk",)),
     UserSpec("priya.nair", "Priya", "Nair", Role.AGENT, ("Service Desk",)),
     UserSpec("tom.becker", "Tom", "Becker", Role.AGENT, ("Service Desk",)),

@@ -19,13 +19,17 @@ window.addEventListener("htmx:beforeOnLoad", (event) => {
 // target). Here, not in an onclick attribute: the Content-Security-Policy allows no inline code.
 document.addEventListener("click", (event) => {
   const row = event.target.closest("tr[data-href]");
-  if (row && !event.target.closest("a")) window.location.href = row.dataset.href;
+  if (row && !event.target.closest("a, input, label")) window.location.href = row.dataset.href;
 });
 // A poll marked data-poll-when-visible skips its turn while the tab is hidden (an htmx trigger
 // filter would do it, but filters are evaluated JavaScript, which the policy forbids).
+// It also waits while rows are ticked for a bulk action, which a refresh would untick.
 document.addEventListener("htmx:beforeRequest", (event) => {
-  if (event.detail.elt.hasAttribute?.("data-poll-when-visible")
-      && document.visibilityState !== "visible") event.preventDefault();
+  const elt = event.detail.elt;
+  if (elt.hasAttribute?.("data-poll-when-visible")
+      && (document.visibilityState !== "visible" || elt.querySelector(".row-select:checked"))) {
+    event.preventDefault();
+  }
 });
 
 // The people picker (itsm/people.py): ten matches as the agent types, arrows and Enter to
