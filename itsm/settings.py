@@ -258,7 +258,7 @@ CELERY_TASK_QUEUES = [Queue("celery"), Queue("periodic")]
 CELERY_TASK_ROUTES = {task: {"queue": "periodic"} for task in (
     "itsm.tasks.sweep_notifications", "itsm.tasks.purge_broker_messages", "itsm.tasks.heartbeat",
     "incidents.tasks.auto_close_resolved", "incidents.tasks.check_slas",
-    "oncall.tasks.tick_pages", "oncall.tasks.tick_matrix",
+    "oncall.tasks.tick_pages", "oncall.tasks.tick_matrix", "problems.tasks.detect_recurrence",
 )}
 
 # Lifecycle: resolved incidents close themselves after this many days without a reply.

@@ -24,6 +24,7 @@ from problems.models import SEARCH_CONFIG, Article, KnownError, ResolvedTitle
 
 WORD = re.compile(r"[^\W_]{2,}")
 MAX_WORDS = 24
+RELATIVE_CUTOFF = 0.4  # of the best record's score
 BONUS = 0.1  # for a record that names the incident's service, and again for its category
 
 
@@ -75,8 +76,9 @@ def best(queryset: QuerySet, *, query: SearchQuery, title: str, service_id, cate
     found = {record.pk: record for condition in (Q(search=query),
                                                  Q(title__trigram_similar=title))
              for record in scored.filter(condition)[:limit]}
-    return sorted(found.values(), key=lambda r: (-r.score, -r.updated_at.timestamp(), -r.pk)
-                  )[:limit]
+    ranked = sorted(found.values(), key=lambda r: (-r.score, -r.updated_at.timestamp(), -r.pk))
+    # A record far behind the best one matched on a word or two of a long description: noise.
+    return [r for r in ranked[:limit] if r.score >= ranked[0].score * RELATIVE_CUTOFF]
 
 
 def suggest(*, text: str, title: str = "", service_id: int | None = None,

@@ -365,7 +365,7 @@ def knowledge_list(request, kind):
     if status in KnowledgeStatus.values:
         rows = rows.filter(status=status)
     query = request.GET.get("q", "")[:200]
-    rows = selectors.knowledge_search(rows, query)
+    rows = selectors.knowledge_search(rows.order_by("-updated_at", "-id"), query)
     if model is KnownError:
         rows = rows.select_related("problem").annotate(applied=Count("applications"))
     page = paginate(rows, page=parse_id(request.GET.get("page", 1)) or 1)

@@ -13,7 +13,13 @@ from itsm.demo import catalog
 from itsm.demo.history import seed_history
 from itsm.demo.oncall import seed_oncall
 from itsm.demo.problems import seed_problems
-from itsm.demo.reference import demo_loaded, give_addresses, load_cast, seed_reference
+from itsm.demo.reference import (
+    add_new_users,
+    demo_loaded,
+    give_addresses,
+    load_cast,
+    seed_reference,
+)
 
 
 def seed_demo(*, incidents: int = 300, seed: int = 1) -> bool:
@@ -23,6 +29,7 @@ def seed_demo(*, incidents: int = 300, seed: int = 1) -> bool:
     """
     if demo_loaded():
         with transaction.atomic():  # a demo loaded before on-call or problems gets them
+            add_new_users()
             cast = load_cast()
             seed_oncall(cast)
             seed_problems(cast)

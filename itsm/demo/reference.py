@@ -105,6 +105,12 @@ def _seed_service_levels(teams: dict[str, Team]) -> None:
         holidays_generate(office, country="GB", subdivision="ENG", year=year)
 
 
+def add_new_users() -> None:
+    """Users the catalogue gained since the demo was loaded (e.g. the problem manager)."""
+    _seed_users()
+    give_addresses()
+
+
 def _seed_users() -> dict[str, User]:
     groups = {g.name: g for g in Group.objects.filter(name__in=Role.values)}
     fixed = {login: password for login, password, _ in catalog.LOGINS}

@@ -2,10 +2,11 @@
 suggestions loaded after the page)."""
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
 
 from incidents import rules as incident_rules
-from problems.models import ProblemLink
+from problems.models import Problem, ProblemLink
 
 register = template.Library()
 
@@ -31,6 +32,15 @@ def knowledge_status_badge(record):
     return format_html('<span class="badge {}" data-status="{}">{}</span>',
                        STATUS_STYLE.get(record.status, "text-bg-light"), record.status,
                        record.get_status_display())
+
+
+@register.filter
+def field_label(name: str) -> str:
+    """A problem field's name as people read it ("root cause", "change reference")."""
+    try:
+        return Problem._meta.get_field(name).verbose_name
+    except FieldDoesNotExist:
+        return name.replace("_", " ")
 
 
 @register.inclusion_tag("problems/_incident_card.html", takes_context=True)

@@ -114,6 +114,14 @@ def test_the_matching_workaround_comes_first(corpus, title, text, expected):
     assert found.known_errors[0] == corpus["known"][expected]
 
 
+def test_a_record_matching_one_word_of_a_long_description_is_left_out(corpus):
+    """The VPN answer fits; the printer one shares only "queue" with the text: noise."""
+    found = suggest(title="VPN keeps dropping at the hotel",
+                    text="The tunnel disconnects every few minutes; my calls queue up.")
+    assert found.known_errors[0] == corpus["known"]["vpn"]
+    assert corpus["known"]["printer"] not in found.known_errors
+
+
 def test_at_most_the_limit_is_suggested_and_each_once(corpus):
     found = suggest(title="VPN, Outlook, printer, SAP and drive all broken",
                     text="vpn outlook printer sap drive password reset", limit=2)
