@@ -9,7 +9,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django_fsm import ConcurrentTransition
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -18,7 +23,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from itsm import clock
-from itsm.exceptions import ServiceError
+from itsm.exceptions import InvalidInput, ServiceError
 from itsm.models import BusinessCalendar, Holiday, Service, Team, WorkingInterval, minute_label
 from itsm.numbers import MAX_COUNTER, MAX_ID
 from itsm.pagination import COUNT_CAP
@@ -31,6 +36,35 @@ class ErrorSerializer(serializers.Serializer):
 
     message = serializers.CharField()
     field_errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+def error_responses(record: str = "record",
+                    conflict: str = "Impossible in the current state, or a stale `version`."):
+    """The error answers of an endpoint for the schema."""
+    return {
+        400: OpenApiResponse(ErrorSerializer,
+                             description="Bad input; `field_errors` names the field."),
+        403: OpenApiResponse(ErrorSerializer, description="Not allowed for this user."),
+        404: OpenApiResponse(ErrorSerializer, description=f"No such {record} visible to this "
+                                                          "user."),
+        409: OpenApiResponse(ErrorSerializer, description=conflict),
+    }
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", location=OpenApiParameter.HEADER, required=False,
+    description="The `version` you read (alternative to `version` in the body).",
+)
+
+
+def version_from_if_match(header: str | None) -> int | None:
+    """The version an If-Match header carries (`"7"`, `W/"7"` or `7`); None for none or `*`."""
+    if not header or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_COUNTER:
+        raise InvalidInput.field("version", "If-Match must carry the version number.")
+    return int(value)
 
 
 def _error(message: str, field_errors: dict | None = None, *, status_code: int) -> Response:

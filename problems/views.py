@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import rules as incident_rules
-from incidents.choices import Priority
+from incidents.choices import HoldReason, Priority, State
 from incidents.models import Incident
 from incidents.selectors import incidents_visible_to
 from itsm.exceptions import Conflict, Forbidden, InvalidInput
@@ -17,7 +17,7 @@ from itsm.htmx import render_page
 from itsm.models import Service, Team
 from itsm.numbers import parse_id
 from itsm.pagination import paginate
-from problems import actions, forms, rules, search, selectors, services
+from problems import actions, forms, guards, rules, search, selectors, services
 from problems.choices import KnowledgeStatus, ProblemState
 from problems.filters import ProblemFilter
 from problems.models import Article, KnownError, Problem, SuggestedProblem
@@ -69,10 +69,8 @@ def queue(request):
                                           page=parse_id(request.GET.get("page", 1)) or 1)
         return render_page(request, "problems/queue.html", context, partial="results")
     rows = selectors.problem_rows()
-    if view == "open":
-        rows = rows.filter(state__in=[s for s in ProblemState if s not in
-                                      (ProblemState.CLOSED, ProblemState.CANCELED,
-                                       ProblemState.DUPLICATE, ProblemState.RISK_ACCEPTED)])
+    if view == "open":  # still being worked, or resolved and waiting to be closed
+        rows = rows.exclude(state__in=[*guards.FINISHED, ProblemState.RISK_ACCEPTED])
     elif view == "mine":
         rows = rows.filter(owner=request.user)
     elif view == "teams":
@@ -208,8 +206,8 @@ def _detail_context(request, problem: Problem, *, bound: dict | None = None,
     return {
         "problem": problem, "allowed": allowed, "forms": panel_forms, "open_panel": open_panel,
         "transitions": [actions.ACTIONS[n] for n in actions.TRANSITIONS if n in allowed],
-        "linked": linked, "awaiting": [i for i in linked if i.state == "on_hold"
-                                       and i.hold_reason == "awaiting_problem"],
+        "linked": linked, "awaiting": [i for i in linked if i.state == State.ON_HOLD
+                                       and i.hold_reason == HoldReason.AWAITING_PROBLEM],
         "whys": _whys_rows(problem, whys), "timeline": selectors.timeline_for(problem),
         "known_errors": list(problem.known_errors.all()),
         "share": selectors.workaround_share(),

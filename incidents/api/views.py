@@ -2,8 +2,6 @@
 
 from django.db import transaction
 from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -31,36 +29,21 @@ from incidents.api.serializers import (
 from incidents.choices import EntryKind
 from incidents.filters import IncidentFilter, SlaPolicyFilter
 from incidents.models import Category, Incident, SlaPolicy
-from itsm.api import AgentsOnly, CappedCountPagination, ErrorSerializer
-from itsm.exceptions import InvalidInput
-from itsm.numbers import MAX_COUNTER
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input; `field_errors` names the field."),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed for this user."),
-    404: OpenApiResponse(ErrorSerializer, description="No such incident visible to this user."),
-    409: OpenApiResponse(ErrorSerializer,
-                         description="Impossible in the current state, or a stale `version`."),
-}
-IF_MATCH = OpenApiParameter(
-    "If-Match", location=OpenApiParameter.HEADER, required=False,
-    description="The incident `version` you read (alternative to `version` in the body).",
+from itsm.api import (
+    IF_MATCH,
+    AgentsOnly,
+    CappedCountPagination,
+    error_responses,
+    version_from_if_match,
 )
+
+ERRORS = error_responses("incident")
 
 
 def acts(summary: str, request=VersionInput, **extra):
     """Schema for an action on one incident: its input, the updated incident, the errors."""
     return extend_schema(summary=summary, request=request, parameters=[IF_MATCH],
                          responses={200: IncidentSerializer, **ERRORS}, **extra)
-
-
-def _version_from_if_match(header: str | None) -> int | None:
-    if not header or header.strip() == "*":
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_COUNTER:
-        raise InvalidInput.field("version", "If-Match must carry the incident version number.")
-    return int(value)
 
 
 # Input, summary and description of each catalogue action that has its own endpoint.
@@ -118,7 +101,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def _version(self, data: dict) -> int | None:
         """The version the client read: body `version` first, else the If-Match header."""
         version = data.pop("version", None)
-        return version if version is not None else _version_from_if_match(
+        return version if version is not None else version_from_if_match(
             self.request.headers.get("If-Match"))
 
     def _parse(self, instance=None, **kwargs) -> dict:

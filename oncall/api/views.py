@@ -6,13 +6,13 @@ import re
 import django_filters as filters
 from django.core.validators import RegexValidator
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from itsm import clock
-from itsm.api import AgentsOnly, CappedCountPagination, ErrorSerializer
+from itsm.api import AgentsOnly, CappedCountPagination, error_responses
 from itsm.numbers import IdFilter, parse_id
 from oncall import roster, selectors, services
 from oncall.api.serializers import (
@@ -28,12 +28,7 @@ from oncall.api.serializers import (
 from oncall.choices import PageState
 from oncall.models import EscalationPolicy, EscalationStep, Override, Page, PageNotice, Schedule
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input; `field_errors` names the field."),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed for this user."),
-    404: OpenApiResponse(ErrorSerializer, description="No such record."),
-    409: OpenApiResponse(ErrorSerializer, description="Impossible in the page's current state."),
-}
+ERRORS = error_responses(conflict="Impossible in the page's current state.")
 TRUE_FALSE = [("true", "Yes"), ("false", "No")]
 INCIDENT_NUMBER = RegexValidator(re.compile(r"^INC\d{7,10}$", re.IGNORECASE),
                                  "An incident number, like INC0000001.")

@@ -9,8 +9,6 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -19,9 +17,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from incidents.rules import is_agent
-from itsm.api import AgentsOnly, CappedCountPagination, ErrorSerializer
-from itsm.exceptions import InvalidInput
-from itsm.numbers import MAX_COUNTER
+from itsm.api import (
+    IF_MATCH,
+    AgentsOnly,
+    CappedCountPagination,
+    error_responses,
+    version_from_if_match,
+)
 from problems import guards, search, selectors, services
 from problems.api.serializers import (
     ArticleSerializer,
@@ -49,26 +51,7 @@ from problems.choices import KnowledgeStatus
 from problems.filters import ArticleFilter, KnownErrorFilter, ProblemFilter
 from problems.models import Article, KnownError, Problem, ProblemLink, Why
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input; `field_errors` names the field."),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed for this user."),
-    404: OpenApiResponse(ErrorSerializer, description="No such record visible to this user."),
-    409: OpenApiResponse(ErrorSerializer,
-                         description="Impossible in the current state, or a stale `version`."),
-}
-IF_MATCH = OpenApiParameter(
-    "If-Match", location=OpenApiParameter.HEADER, required=False,
-    description="The `version` you read (alternative to `version` in the body).",
-)
-
-
-def _version_from_if_match(header: str | None) -> int | None:
-    if not header or header.strip() == "*":
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_COUNTER:
-        raise InvalidInput.field("version", "If-Match must carry the record's version number.")
-    return int(value)
+ERRORS = error_responses()
 
 
 class NumberedViewSet(viewsets.GenericViewSet):
@@ -93,7 +76,7 @@ class NumberedViewSet(viewsets.GenericViewSet):
     def _version(self, data: dict) -> int | None:
         """The version the client read: body `version` first, else the If-Match header."""
         version = data.pop("version", None)
-        return version if version is not None else _version_from_if_match(
+        return version if version is not None else version_from_if_match(
             self.request.headers.get("If-Match"))
 
     def _parse(self, serializer_class, instance=None, **kwargs) -> dict:

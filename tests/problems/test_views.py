@@ -242,3 +242,46 @@ def test_article_page_never_carries_script_or_handlers(as_user, agent, problem_m
     body = html.split('data-testid="article-body"')[1]
     assert "<script>alert" not in body and "onerror" not in body and "javascript:" not in body
     assert "<h1>Steps</h1>" in body and "<li>Open the client</li>" in body
+
+
+def _queries(client, url) -> int:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()  # the workaround share, counted every five minutes, is counted here each time
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200, url
+    return len(queries)
+
+
+LIST_URLS = ["/problems/", "/problems/?view=all&ordering=state", "/problems/?q=relay",
+             "/problems/?view=suggested", "/known-errors/", "/known-errors/?q=relay",
+             "/articles/", "/articles/?q=relay"]
+
+
+def test_list_pages_run_the_same_queries_for_one_page_of_rows_or_two(as_user, agent,
+                                                                     problem_manager, team):
+    """Beyond one page (50 rows) a list also counts its rows, capped: one query more."""
+    client = as_user(problem_manager)
+
+    def add(n):
+        for i in range(n):
+            problem = services.problem_create(by=agent, title=f"Mail relay drops {i}",
+                                              assignment_team=team)
+            services.problem_link_incidents(problem=problem, by=agent, incidents=[
+                make_incident(by=agent, assignment_team=team, title=f"Relay {i}")])
+            for record in (services.known_error_create(
+                    by=agent, title=f"Mail relay drops {i}", symptoms="Relay refuses mail",
+                    workaround="Restart the relay"),
+                    services.article_create(by=agent, title=f"Mail relay {i}",
+                                            body="Restart the **relay**.")):
+                services.knowledge_set_status(record=record, by=problem_manager,
+                                              status=KnowledgeStatus.PUBLISHED)
+
+    add(51)
+    few = {url: _queries(client, url) for url in LIST_URLS}
+    add(50)
+    many = {url: _queries(client, url) for url in LIST_URLS}
+    assert many == few
+    assert max(many.values()) <= 10
