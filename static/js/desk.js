@@ -99,3 +99,19 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     if (isPicker(event.target)) close(parts(event.target).list);
   });
 })();
+
+// "Create problem from selected" in the queue: says how many rows are ticked, and waits for one.
+(() => {
+  const update = () => {
+    const button = document.querySelector("[data-testid=bulk-problem]");
+    if (!button) return;
+    const ticked = document.querySelectorAll(".row-select:checked").length;
+    button.disabled = ticked === 0;
+    button.textContent = ticked ? `Create problem from ${ticked} selected` : "Create problem from selected";
+  };
+  document.addEventListener("change", (event) => {
+    if (event.target.matches?.(".row-select")) update();
+  });
+  document.addEventListener("DOMContentLoaded", update);
+  document.addEventListener("htmx:afterSwap", update);
+})();

@@ -68,9 +68,12 @@ def test_agent_raises_a_problem_from_incidents_ticked_in_the_queue(page, screens
                  for n in range(3)]
     log_in(page, "alice")
     page.goto("/incidents/?view=open")
+    bulk = page.get_by_test_id("bulk-problem")
+    expect(bulk).to_be_disabled()  # nothing ticked yet
     for incident in incidents[:2]:
         page.locator(f"tr[data-number='{incident.number}'] .row-select").check()
-    page.get_by_test_id("bulk-problem").click()
+    expect(bulk).to_have_text("Create problem from 2 selected")
+    bulk.click()
     expect(page.get_by_test_id("incidents-to-link")).to_contain_text("2 incidents")
     page.fill("#id_title", "File server overloaded at 9:00")
     page.get_by_role("button", name="Log problem").click()
