@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, Min, OuterRef
 
 from incidents.choices import State
 from incidents.models import Incident
@@ -19,8 +19,15 @@ from itsm import clock
 from itsm.events import publish
 from problems import events
 from problems.choices import OPEN_PROBLEM_STATES, ClusterBasis, SuggestionStatus
-from problems.models import Problem, RecurrenceSettings, SuggestedProblem, SuggestionMember
+from problems.models import (
+    Problem,
+    ProblemLink,
+    RecurrenceSettings,
+    SuggestedProblem,
+    SuggestionMember,
+)
 
+ANALYZE_AFTER = 10_000  # claimed rows after which the member table's statistics are renewed
 LOCK = 0x50524231  # pg_try_advisory_xact_lock key: one detection at a time ("PRB1")
 
 
@@ -40,10 +47,11 @@ def _claim(suggestion: SuggestedProblem, incident_ids) -> int:
 
 
 def _candidates(config: RecurrenceSettings, now):
-    claimed = SuggestionMember.objects.values("incident_id")
-    return (Incident.objects.filter(opened_at__gte=now - timedelta(days=config.window_days),
-                                    problem_link__isnull=True)
-            .exclude(state=State.CANCELED).exclude(pk__in=claimed))
+    """Incidents of the window with no problem and in no suggestion yet (anti-joins)."""
+    claimed = SuggestionMember.objects.filter(incident_id=OuterRef("pk"))
+    linked = ProblemLink.objects.filter(incident_id=OuterRef("pk"))
+    return (Incident.objects.filter(opened_at__gte=now - timedelta(days=config.window_days))
+            .exclude(state=State.CANCELED).filter(~Exists(claimed), ~Exists(linked)))
 
 
 @transaction.atomic
@@ -66,8 +74,11 @@ def detect_recurrence() -> Detection:
 
 
 def _by_service_and_category(config, now, result: Detection) -> None:
+    """New suggestions for the pairs with enough unclaimed incidents, then every open
+    suggestion of a pair claims its pair's unclaimed incidents, in one statement."""
     groups = (_candidates(config, now).filter(service__isnull=False, category__isnull=False)
-              .values("service_id", "category_id").annotate(n=Count("id")).order_by())
+              .values("service_id", "category_id").annotate(n=Count("id"), first=Min("id"))
+              .order_by())
     open_ = {(s.service_id, s.category_id): s for s in SuggestedProblem.objects.filter(
         status=SuggestionStatus.OPEN, basis=ClusterBasis.SERVICE_CATEGORY)}
     # A problem already being worked on that service and category is where such incidents
@@ -76,22 +87,35 @@ def _by_service_and_category(config, now, result: Detection) -> None:
         "service_id", "category_id"))
     for group in groups:
         key = (group["service_id"], group["category_id"])
-        suggestion = open_.get(key)
-        if suggestion is None and (group["n"] < config.min_incidents or key in worked):
+        if key in open_ or key in worked or group["n"] < config.min_incidents:
             continue
-        ids = list(_candidates(config, now).filter(service_id=key[0], category_id=key[1])
-                   .values_list("id", flat=True))
-        if suggestion is None:
-            first = Incident.objects.select_related("service", "category").get(pk=ids[0])
-            suggestion = SuggestedProblem.objects.create(
-                basis=ClusterBasis.SERVICE_CATEGORY, service_id=key[0], category_id=key[1],
-                title=f"Recurring {first.category} incidents on {first.service}",
-                created_at=now, updated_at=now)
-            _claim(suggestion, ids)
-            result.created.append(suggestion)
-        elif _claim(suggestion, ids):
-            SuggestedProblem.objects.filter(pk=suggestion.pk).update(updated_at=now)
-            result.grown.append(suggestion)
+        first = Incident.objects.select_related("service", "category").get(pk=group["first"])
+        open_[key] = SuggestedProblem.objects.create(
+            basis=ClusterBasis.SERVICE_CATEGORY, service_id=key[0], category_id=key[1],
+            title=f"Recurring {first.category} incidents on {first.service}",
+            created_at=now, updated_at=now)
+        result.created.append(open_[key])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO problems_suggestionmember (suggestion_id, incident_id) "
+            "SELECT s.id, i.id FROM incidents_incident i "
+            "JOIN problems_suggestedproblem s ON s.status = %s AND s.basis = %s "
+            " AND s.service_id = i.service_id AND s.category_id = i.category_id "
+            "WHERE i.opened_at >= %s AND i.state <> %s "
+            " AND NOT EXISTS (SELECT 1 FROM problems_problemlink l WHERE l.incident_id = i.id) "
+            " AND NOT EXISTS (SELECT 1 FROM problems_suggestionmember m "
+            "                 WHERE m.incident_id = i.id) "
+            "ON CONFLICT (incident_id) DO NOTHING RETURNING suggestion_id",
+            [SuggestionStatus.OPEN, ClusterBasis.SERVICE_CATEGORY,
+             now - timedelta(days=config.window_days), State.CANCELED])
+        gained = [pk for (pk,) in cursor.fetchall()]
+        if len(gained) > ANALYZE_AFTER:  # the planner must know the members from here on
+            cursor.execute("ANALYZE problems_suggestionmember")
+        gained = set(gained)
+    created = {s.pk for s in result.created}
+    grown = [s for s in open_.values() if s.pk in gained and s.pk not in created]
+    SuggestedProblem.objects.filter(pk__in=[s.pk for s in grown]).update(updated_at=now)
+    result.grown.extend(grown)
 
 
 def _similar_pairs(titles: list[str], threshold: float) -> list[tuple[int, int]]:
@@ -109,8 +133,17 @@ def _similar_pairs(titles: list[str], threshold: float) -> list[tuple[int, int]]
 def _by_similar_titles(config, now, result: Detection) -> None:
     """Recent unclaimed incidents grouped by similar titles (the same title counts once), and
     joined to an open similar-title suggestion whose title they resemble."""
-    recent = list(_candidates(config, now).order_by("-opened_at")
+    # The most recent incidents of the window, then those already claimed or linked left out:
+    # a fixed cost, whatever the statistics of the member table say after a large claim.
+    recent = list(Incident.objects.filter(opened_at__gte=now - timedelta(days=config.window_days))
+                  .exclude(state=State.CANCELED).order_by("-opened_at")
                   .values_list("id", "title")[:config.max_title_scan])
+    ids = [pk for pk, _ in recent]
+    taken = {*SuggestionMember.objects.filter(incident_id__in=ids).values_list("incident_id",
+                                                                               flat=True),
+             *ProblemLink.objects.filter(incident_id__in=ids).values_list("incident_id",
+                                                                          flat=True)}
+    recent = [(pk, title) for pk, title in recent if pk not in taken]
     open_ = list(SuggestedProblem.objects.filter(status=SuggestionStatus.OPEN,
                                                  basis=ClusterBasis.SIMILAR_TITLES))
     by_title: dict[str, list[int]] = {}

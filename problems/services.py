@@ -267,7 +267,14 @@ def problem_transition(*, problem: Problem, by: User, name: str, version: int | 
 
 
 def _link(problem: Problem, by: User, incidents: list[Incident], at, note: str = "") -> list:
-    """Link incidents (moving any linked elsewhere); returns those that changed."""
+    """Link incidents (moving any linked elsewhere); returns those that changed.
+
+    The incidents' rows are locked first, in id order: two people linking one incident to two
+    problems at once take turns, and the second moves it (instead of failing on its unique
+    link).
+    """
+    list(Incident.objects.select_for_update(of=("self",)).filter(
+        pk__in=[i.pk for i in incidents]).order_by("pk").values_list("pk", flat=True))
     current = {link.incident_id: link for link in
                ProblemLink.objects.filter(incident__in=incidents).select_related("problem")}
     changed, moved_from = [], {}
