@@ -171,6 +171,9 @@ FORMS = {
     "note": forms.NoteForm,
 }
 assert set(FORMS) == set(actions.ACTIONS)
+# Actions that are one button on the page: a refusal is a message, not a form's error.
+ONE_CLICK = {"unlink", "known_error", *(n for n in actions.TRANSITIONS
+                                         if not actions.ACTIONS[n].form)}
 WHY_ROWS = 5
 
 
@@ -257,7 +260,7 @@ def _run(request, problem: Problem, action: str, data: dict):
     if action == "resolve_incidents":
         result = services.problem_resolve_incidents(problem=problem, by=by,
                                                     notes=data.get("notes", ""))
-        text = f"Resolved {len(result.incidents)} incident(s)"
+        text = f"Resolved {', '.join(i.number for i in result.incidents) or 'no incident'}"
         if result.refused:
             text += "; not resolved: " + "; ".join(f"{n} ({why})"
                                                    for n, why in result.refused.items())
@@ -282,7 +285,11 @@ def act(request, number, action):
         try:
             text = _run(request, problem, action, dict(form.cleaned_data))
         except InvalidInput as exc:
-            form.add_service_errors(exc)
+            if action in ONE_CLICK:  # no form on the page to show it on: say it on top
+                status = 400
+                messages.error(request, exc.message)
+            else:
+                form.add_service_errors(exc)
         except (Conflict, Forbidden) as exc:
             status = exc.status
             messages.error(request, exc.message)

@@ -104,8 +104,9 @@ def test_detail_walks_the_lifecycle_and_refuses_what_is_missing(as_user, agent, 
         reverse("problems:act", args=[problem.number, name]), data, HTTP_HX_REQUEST="true")
     assert act("assess").status_code == 200
     assert act("analyze").status_code == 200
-    refused = act("start_fix")  # no root cause yet
-    assert refused.status_code == 400 and "root cause" in refused.content.decode().lower()
+    refused = act("start_fix")  # no root cause yet: said on top of the page, in place
+    assert refused.status_code == 400
+    assert "Record the root cause before starting the fix." in refused.content.decode()
     problem.refresh_from_db()
     assert problem.state == ProblemState.ROOT_CAUSE_ANALYSIS
     act("analysis", version=problem.version, root_cause="Certificate expired",
