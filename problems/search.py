@@ -4,18 +4,14 @@ resolved incidents for what the agent typed, best first.
 Known errors and articles are ranked by full-text search (their stored, weighted tsvector,
 GIN-indexed) plus the trigram similarity of their title to the typed title (GIN trigram
 index), with a small bonus for the incident's service and category. Resolved incidents are
-the nearest titles by trigram distance, read from a GiST index in distance order, so a title
+found among the distinct resolved titles (`ResolvedTitle`, trigram GIN index), so a title
 shared by thousands of incidents costs the same as a rare one.
 """
 
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchRank,
-    TrigramSimilarity,
-)
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 
 from incidents.choices import State

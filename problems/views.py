@@ -341,11 +341,13 @@ def suggest(request):
 
 # --- known errors and articles ---------------------------------------------------------------
 
+# kind → (model, create form, edit form, create service, update service); the update service
+# takes the record as a keyword named like the kind.
 KNOWLEDGE = {
     "known_error": (KnownError, forms.KnownErrorForm, forms.KnownErrorEditForm,
-                    services.known_error_create, services.known_error_update, "known_error"),
+                    services.known_error_create, services.known_error_update),
     "article": (Article, forms.ArticleForm, forms.ArticleEditForm, services.article_create,
-                services.article_update, "article"),
+                services.article_update),
 }
 
 
@@ -400,7 +402,7 @@ def knowledge_detail(request, kind, number):
 def knowledge_edit(request, kind, number=None):
     """Write a new known error or article (a draft), or edit one."""
     _agents_only(request)
-    model, create_form, edit_form, create, update, _ = KNOWLEDGE[kind]
+    model, create_form, edit_form, create, update = KNOWLEDGE[kind]
     record = _record_or_404(request, model, number) if number else None
     if record is None:
         form = create_form(request.POST or None)
