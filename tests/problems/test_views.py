@@ -286,3 +286,30 @@ def test_list_pages_run_the_same_queries_for_one_page_of_rows_or_two(as_user, ag
     many = {url: _queries(client, url) for url in LIST_URLS}
     assert many == few
     assert max(many.values()) <= 10
+
+
+@pytest.mark.parametrize("start", ["/problems/", "/problems/?view=all", "/known-errors/",
+                                   "/articles/"])
+def test_every_link_a_list_renders_works_twice(as_user, problem_manager, problem, start):
+    """Each sort header, view tab and pager link, followed, then its own links once more
+    (a second click toggles the sort direction)."""
+    import html
+    import re
+
+    client = as_user(problem_manager)
+    seen = set()
+    pages = [start]
+    for _ in range(2):
+        found = []
+        for url in pages:
+            body = client.get(url).content.decode()
+            for href in re.findall(r'href="(\?[^"]*)"', body):
+                link = url.split("?")[0] + html.unescape(href)
+                if link not in seen:
+                    seen.add(link)
+                    found.append(link)
+        for link in found:
+            response = client.get(link)
+            assert response.status_code == 200, (link, response.status_code)
+        pages = found
+    assert seen
