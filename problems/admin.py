@@ -331,7 +331,9 @@ class KnowledgeAdminForm(VersionedAdminForm):
 
 class KnowledgeAdmin(ServiceSavesMixin, admin.ModelAdmin):
     """What known errors and articles share: numbers and status come from the services;
-    the status moves only through the actions (problem managers)."""
+    the status moves only through the actions (problem managers). Each subclass saves through
+    its own services, in `_create(request, data)` and `_update(request, record, version,
+    changes)`."""
 
     form = KnowledgeAdminForm
     list_display = ("number", "title", "status", "updated")
@@ -355,12 +357,6 @@ class KnowledgeAdmin(ServiceSavesMixin, admin.ModelAdmin):
     def has_manage_permission(self, request) -> bool:
         """Publishing and retiring are for problem managers (and admins)."""
         return rules.can_manage(request.user)
-
-    def _create(self, request, data: dict):
-        raise NotImplementedError
-
-    def _update(self, request, record, version: int, changes: dict):
-        raise NotImplementedError
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in self.fields_for_service
