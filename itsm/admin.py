@@ -17,6 +17,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 from rest_framework.authtoken.models import TokenProxy
 
 from itsm import business_time, calendars, clock
@@ -25,6 +27,7 @@ from itsm.exceptions import InvalidInput
 from itsm.models import (
     ApiToken,
     BusinessCalendar,
+    DeskSettings,
     Heartbeat,
     Holiday,
     Notification,
@@ -35,6 +38,7 @@ from itsm.models import (
     minute_label,
 )
 from itsm.notifications import notifications_retry
+from itsm.schedule import job_description, job_label, runs_label
 
 # DRF's plain-text tokens are no longer accepted (itsm.authentication reads ApiToken): an
 # "Auth Token" page would only make keys that do not work.
@@ -102,6 +106,62 @@ class NotificationAdmin(admin.ModelAdmin):
         retried = notifications_retry(ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{retried} failed notification(s) queued again; "
                                    "others were not failed.", messages.SUCCESS)
+
+
+class DeskSettingsForm(forms.ModelForm):
+    class Meta:
+        model = DeskSettings
+        fields = ("default_team",)
+
+    def clean_default_team(self):
+        team = self.cleaned_data["default_team"]
+        if team is not None and not team.active and "default_team" in self.changed_data:
+            raise ValidationError(f"{team} is inactive: incidents would stay unassigned. "
+                                  "Choose an active team.")
+        return team
+
+
+@admin.register(DeskSettings)
+class DeskSettingsAdmin(admin.ModelAdmin):
+    """One row: its list is the row's own form (made on first visit)."""
+
+    form = DeskSettingsForm  # a plain select: the autocomplete widget fails on a bogus id
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        row, _ = DeskSettings.objects.get_or_create(pk=1)
+        return redirect("admin:itsm_desksettings_change", row.pk)
+
+    def has_add_permission(self, request):
+        return False  # the one row is made by the list page
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# The beat's jobs in plain words: what each does and how often (itsm.schedule), not task paths.
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
+    list_display = ("job", "what_it_does", "runs", "enabled", "last_run_at")
+    list_display_links = ("job",)
+    list_select_related = ("interval", "crontab", "solar", "clocked")
+    ordering = ("name",)
+
+    @admin.display(description="job", ordering="name")
+    def job(self, task):
+        return job_label(task)
+
+    @admin.display(description="what it does")
+    def what_it_does(self, task):
+        return job_description(task)
+
+    @admin.display(description="runs")
+    def runs(self, task):
+        return runs_label(task)
 
 
 @admin.register(Heartbeat)

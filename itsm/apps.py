@@ -1,7 +1,9 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ItsmConfig(AppConfig):
+    default = True  # this module holds DeskAdminConfig too
     name = "itsm"
     verbose_name = "Service desk"
 
@@ -19,3 +21,10 @@ class ItsmConfig(AppConfig):
         # Every app's `subscribers` module registers its event handlers, in INSTALLED_APPS
         # order (incidents' timeline and notifications first, as the apps are listed).
         autodiscover_modules("subscribers")
+
+
+class DeskAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the desk's site (itsm.admin_site) as `admin.site`."""
+
+    default = False
+    default_site = "itsm.admin_site.DeskAdminSite"

@@ -1,9 +1,12 @@
 from urllib.parse import unquote_to_bytes
 
-from django.core.exceptions import BadRequest
+from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import Http404
 from django.utils import timezone
 from django.views import defaults
 
+from itsm import errors
 from itsm.api import error_response
 
 
@@ -41,3 +44,33 @@ class RejectNulMiddleware:
                 return error_response(message, 400)
             return defaults.bad_request(request, BadRequest(message))
         return self.get_response(request)
+
+
+class BrandedErrorPagesMiddleware:
+    """With DEBUG on, people still get the desk's 404 and 403 pages instead of Django's
+    technical ones (with DEBUG off Django calls itsm.errors itself, which renders the same).
+
+    A server error keeps Django's debug page under DEBUG: developers need the traceback. The
+    API answers its own errors (JSON), so /api/ is left alone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # An address that matches no route fails before any view, so process_exception never
+        # sees it: Django's technical 404 is the response, with nothing resolved.
+        if (response.status_code == 404 and settings.DEBUG and request.resolver_match is None
+                and not errors.is_api(request)):
+            return errors.page_not_found(request, Http404("There is no page at this address."))
+        return response
+
+    def process_exception(self, request, exception):
+        if not settings.DEBUG or errors.is_api(request):
+            return None
+        if isinstance(exception, Http404):
+            return errors.page_not_found(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return errors.permission_denied(request, exception)
+        return None

@@ -234,3 +234,34 @@ class Holiday(models.Model):
 def minute_label(minute: int) -> str:
     """420 → "07:00"; 1440 → "24:00"."""
     return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+class DeskSettings(models.Model):
+    """The desk's own settings: one row (pk 1), edited in the admin."""
+
+    default_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Incidents that no routing rule matches go to this team")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "desk settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="desk_settings_one_row",
+                                   violation_error_message="The desk has one settings row."),
+        ]
+
+    def __str__(self):
+        return "Desk settings"
+
+    @classmethod
+    def load(cls) -> "DeskSettings":
+        """The row, with its default team; an unsaved blank one before anyone saved it (reading
+        writes nothing). Not cached: one primary-key read, always current."""
+        return (cls.objects.select_related("default_team").filter(pk=1).first()
+                or cls(pk=1))
+
+    @property
+    def routing_team(self) -> Team | None:
+        """The default team while it is active; a deactivated one routes nowhere."""
+        team = self.default_team
+        return team if team is not None and team.active else None
