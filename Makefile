@@ -20,7 +20,7 @@ PGDATA_DIR := $(or $(EMBEDDED_PGDATA),$(CURDIR)/.pgdata)
 DEV := DEBUG=$${DEBUG:-1}
 
 .PHONY: help install install-dev lock run migrate seed shell test lint fmt check-migrations \
-	browser bench bench-data stop-db clean
+	browser node-tools bench bench-data stop-db clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -70,6 +70,26 @@ browser: ## install Debian's chromium for the browser tests when it is missing
 			"(tests/e2e) need it: sudo apt-get install chromium" >&2; \
 	fi
 
+# axe-core (package.json, pinned in package-lock.json) for the browser tests' accessibility
+# checks (tests/e2e/test_accessibility.py); reinstalled when either file changes.
+AXE := node_modules/axe-core/axe.min.js
+
+$(AXE): package.json package-lock.json
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's npm for the accessibility tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			nodejs npm >/dev/null || true; \
+	fi; \
+	if command -v npm >/dev/null; then \
+		echo "Installing axe-core for the accessibility tests (npm ci)"; \
+		npm ci --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "WARNING: npm is missing: the accessibility tests (tests/e2e/test_accessibility.py)" \
+			"need axe-core: apt-get install npm, then make test" >&2; \
+	fi
+
+node-tools: $(AXE) ## install axe-core from package-lock.json when it is missing or stale
+
 # --- running --------------------------------------------------------------------------------
 
 run: $(VENV)/.installed ## serve http://127.0.0.1:8000 with a celery worker and beat (Ctrl-C stops all)
@@ -106,7 +126,7 @@ endef
 check-migrations: $(VENV)/.installed-dev ## fail when models and migrations disagree
 	@$(throwaway_db); $(PY) manage.py makemigrations --check --dry-run
 
-test: $(VENV)/.installed-dev browser ## ruff, the migrations check and the whole pytest suite
+test: $(VENV)/.installed-dev browser $(AXE) ## ruff, the migrations check and the whole pytest suite
 	$(PY) -m ruff check .
 	@$(throwaway_db); \
 	echo "makemigrations --check and pytest on a throw-away PostgreSQL in $$EMBEDDED_PGDATA"; \
@@ -132,4 +152,5 @@ stop-db: ## stop the embedded PostgreSQL if it runs (its data is kept)
 	fi
 
 clean: stop-db ## stop the database and remove .venv, .pgdata and build leftovers (not bench data)
-	rm -rf $(VENV) .pgdata staticfiles test-artifacts *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pgdata staticfiles test-artifacts *.egg-info .pytest_cache .ruff_cache \
+		node_modules

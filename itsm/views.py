@@ -1,23 +1,29 @@
 import logging
 import math
 import re
+import zoneinfo
+from datetime import UTC
+from functools import cache
 
 from axes.helpers import get_cool_off
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.renderers import JSONRenderer
 
 from itsm import clock, services
 from itsm.exceptions import InvalidInput
-from itsm.forms import ProfileForm
+from itsm.forms import ProfileForm, zone_names
+from itsm.htmx import render_page
 from itsm.models import ApiToken
 from itsm.selectors import background_status, inbox, unread_count
+from itsm.templatetags.desk import zone_abbreviation
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +80,8 @@ def profile(request):
     """One's own details, display time zone and API token (its key is shown once, when made)."""
     user = request.user
     action = request.POST.get("action")
-    initial = {name: getattr(user, name) for name in services.PROFILE_FIELDS}
-    form = ProfileForm(request.POST if action == "profile" else None, initial=initial)
+    form = ProfileForm(request.POST if action == "profile" else None,
+                       initial=_profile_initial(user))
     if action == "token":
         token, key = services.user_create_api_token(user=user)
         # Rendered, not redirected: only the hash is kept, so this answer is the key's one
@@ -92,15 +98,97 @@ def profile(request):
             for name, errors in exc.field_errors.items():
                 form.add_error(name if name in form.fields else None, errors)
         else:
-            messages.success(request, "Profile saved.")
+            zone = form.cleaned_data["time_zone"]
+            messages.success(request, f"Profile saved. Times are shown in {zone}." if zone
+                             else "Profile saved.")
             return redirect("profile")
     return _profile_page(request, form, token=ApiToken.objects.filter(user=user).first())
 
 
-def _profile_page(request, form, *, token, new_key=None):
-    return render(request, "itsm/profile.html",
-                  {"form": form, "token": token, "new_key": new_key},
-                  status=400 if form.errors else 200)
+def _profile_initial(user) -> dict:
+    return {name: getattr(user, name) for name in services.PROFILE_FIELDS}
+
+
+def _profile_page(request, form, *, token, new_key=None, status=None):
+    context = {"form": form, "token": token, "new_key": new_key, "now": clock.now(),
+               "zones": _zone_offsets()}
+    return render(request, "itsm/profile.html", context,
+                  status=status or (400 if form.errors else 200))
+
+
+def _zone_offsets() -> list[tuple[str, int, str, str]]:
+    """(zone, UTC offset in minutes, abbreviation, label) as of now, for the picker's list:
+    the label reads "CET (UTC+01:00)"; static/js/timezone.js writes the hint from the rest."""
+    now = clock.now().astimezone(UTC)
+    rows = []
+    for zone in _zones():
+        local = now.astimezone(zone)
+        minutes = int(local.utcoffset().total_seconds() // 60)
+        hours, rest = divmod(abs(minutes), 60)
+        offset = f"UTC{'-' if minutes < 0 else '+'}{hours:02d}:{rest:02d}"
+        abbreviation = zone_abbreviation(local)
+        label = offset if abbreviation.startswith("UTC") else f"{abbreviation} ({offset})"
+        rows.append((zone.key, minutes, abbreviation, label))
+    return rows
+
+
+@cache
+def _zones() -> tuple[zoneinfo.ZoneInfo, ...]:
+    # Held here: ZoneInfo keeps only a few zones strongly, and reading 600 files from the tz
+    # database on every profile page would be most of its time.
+    return tuple(zoneinfo.ZoneInfo(name) for name in zone_names())
+
+
+# The session remembers that the person answered the banner (templates/itsm/_time_zone_prompt
+# .html): it is asked once per sign-in while their profile has no zone.
+TIME_ZONE_PROMPT_ANSWERED = "time_zone_prompt_answered"
+
+
+@never_cache
+@login_required
+@require_POST
+def time_zone_prompt(request):
+    """The banner's answer: use the browser's zone (saved on the profile) or keep the site's.
+
+    htmx posts it (the banner goes away, or the page reloads in the new zone); a plain form
+    post is answered with a redirect back. A zone the tz database does not know is a 400 that
+    says so, and nothing is stored.
+    """
+    choice = request.POST.get("choice")
+    if choice == "keep":
+        request.session[TIME_ZONE_PROMPT_ANSWERED] = True
+        return HttpResponse("") if request.htmx else _back(request)
+    zone = request.POST.get("time_zone", "").strip()
+    if choice != "use" or zone not in zone_names():
+        message = (f"“{zone[:64]}” is not a time zone this desk knows." if choice == "use"
+                   else "Choose to use the zone or to keep it.")
+        return _time_zone_refused(request, zone, message)
+    services.user_update_profile(user=request.user, time_zone=zone)
+    request.session[TIME_ZONE_PROMPT_ANSWERED] = True
+    messages.success(request, f"Times are now shown in {zone}. Change it on your profile.")
+    if request.htmx:  # every time on the page is in the old zone: load it again
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    return _back(request)
+
+
+def _time_zone_refused(request, zone: str, message: str):
+    if request.htmx:
+        return render_page(request, "itsm/_time_zone_prompt.html", {"message": message},
+                           partial="refused", status=400)
+    form = ProfileForm({**_profile_initial(request.user), "time_zone": zone})
+    form.full_clean()
+    form.add_error("time_zone" if zone else None, message)
+    return _profile_page(request, form, token=ApiToken.objects.filter(user=request.user).first(),
+                         status=400)
+
+
+def _back(request):
+    """To the page the form came from (`next`, when it is on this site), else the queue."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("incidents:queue")
 
 
 INCIDENT_NUMBER = re.compile(r"\[(INC\d{7})\]")
