@@ -2,16 +2,19 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 
+from incidents import services
 from incidents.choices import OPEN_STATES, Level, Priority, State
 from incidents.models import (
     Category,
     Incident,
     PriorityMatrix,
     RoutingRule,
+    SavedFilter,
     SlaClock,
     SlaLedgerEntry,
     SlaPolicy,
@@ -21,6 +24,7 @@ from incidents.models import (
 from incidents.sla.engine import human
 from incidents.sla.policies import policy_save
 from incidents.sla.services import policy_reapply
+from itsm.models import DeskSettings, Service
 
 
 @admin.register(Category)
@@ -31,6 +35,29 @@ class CategoryAdmin(admin.ModelAdmin):
     list_select_related = ("parent",)
 
 
+class RouteTestForm(forms.Form):
+    """An incident's routing fields, as the tester asks for them (all optional, like an
+    incident's)."""
+
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(parent=None, active=True), required=False,
+        empty_label="(none)")
+    subcategory = forms.ModelChoiceField(
+        queryset=Category.objects.filter(parent__isnull=False, active=True)
+        .select_related("parent"), required=False, empty_label="(none)",
+        help_text="Optional; it must belong to the category.")
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True),
+                                     required=False, empty_label="(none)")
+
+    def clean(self):
+        data = super().clean()
+        category, subcategory = data.get("category"), data.get("subcategory")
+        if subcategory is not None and subcategory.parent_id != getattr(category, "pk", None):
+            self.add_error("subcategory", f"{subcategory.name} is a subcategory of "
+                                          f"{subcategory.parent.name}: choose that category.")
+        return data
+
+
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
     list_display = ("position", "category", "service", "team", "active")
@@ -39,6 +66,29 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     list_filter = ("active", "team")
     list_select_related = ("category__parent", "service", "team")
     autocomplete_fields = ("category", "service", "team")
+    change_list_template = "admin/incidents/routingrule/change_list.html"
+
+    def get_urls(self):
+        return [path("test/", self.admin_site.admin_view(self.test_view),
+                     name="incidents_routingrule_test"), *super().get_urls()]
+
+    def test_view(self, request):
+        """Where would an incident with these fields go? Asked of the services incident
+        creation uses (`matching_rule`, then `route` for the default team)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = RouteTestForm(request.GET or None)
+        result = None
+        if form.is_bound and form.is_valid():
+            fields = {name: form.cleaned_data[name]
+                      for name in ("category", "subcategory", "service")}
+            rule = services.matching_rule(**fields)
+            result = {"rule": rule, "team": services.route(**fields),
+                      "default_team": None if rule else DeskSettings.load().default_team}
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form,
+                   "title": "Test routing", "result": result,
+                   "desk_settings_url": reverse("admin:itsm_desksettings_changelist")}
+        return TemplateResponse(request, "admin/incidents/routingrule/test.html", context)
 
 
 class PriorityGridForm(forms.Form):
@@ -267,3 +317,14 @@ class SlaClockAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SavedFilter)
+class SavedFilterAdmin(admin.ModelAdmin):
+    """People's named queue filters (they make and delete them on the queue page)."""
+
+    list_display = ["name", "owner", "query", "created_at"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "owner__username", "owner__first_name", "owner__last_name"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["owner"]

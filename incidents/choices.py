@@ -64,12 +64,14 @@ class EntryKind(models.TextChoices):
     SLA = "sla", "SLA"  # a breach, or a policy re-applied: for agents, not callers
     PAGE = "page", "Paging"  # on-call pages started, acknowledged, exhausted: for agents
     PROBLEM = "problem", "Problem"  # linked to a problem, a known error applied: for agents
+    REMINDER = "reminder", "Follow-up"  # an on-hold incident's follow-up date came: for agents
 
 
-# Entries a requester may read: everything but internal work notes, SLA, paging and problem
-# lines.
+# Entries a requester may read: everything but internal work notes, SLA, paging, problem and
+# follow-up lines.
 PUBLIC_KINDS = [k for k in EntryKind if k not in (EntryKind.WORK_NOTE, EntryKind.SLA,
-                                                  EntryKind.PAGE, EntryKind.PROBLEM)]
+                                                  EntryKind.PAGE, EntryKind.PROBLEM,
+                                                  EntryKind.REMINDER)]
 
 
 class SlaKind(models.TextChoices):

@@ -52,6 +52,13 @@ class Transitioned(IncidentEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FollowUpDue(IncidentEvent):
+    """The follow-up time set when the incident was put on hold has come."""
+
+    due: Any
+
+
+@dataclass(frozen=True, kw_only=True)
 class Assigned(IncidentEvent):
     """The owning team and/or assignee changed."""
 
@@ -62,7 +69,7 @@ class Assigned(IncidentEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class Escalated(Assigned):
-    """Functional escalation: handed to another tier's team, with a reason (`note`)."""
+    """Functional escalation: handed to another team, with a reason (`note`)."""
 
 
 @dataclass(frozen=True, kw_only=True)

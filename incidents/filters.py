@@ -46,11 +46,18 @@ class View:
 # any sort of a million rows reads one page of an index instead of sorting them all.
 # The state sort breaks its ties by age: (state, opened_at, id) also serves a state filter
 # listed newest first.
-TIE_BREAKERS = {"state": ["opened_at", "id"]}
+# The state sorts in lifecycle order (new → canceled) through its generated rank. Service, team
+# and assignee sort by name: their small tables join, then the top of the page is sorted.
+TIE_BREAKERS = {"state_rank": ["opened_at", "id"],
+                "assignee__first_name": ["assignee__last_name", "id"]}
 SORTS = (
     ("number", "number"),
     ("priority", "priority"),
-    ("state", "state"),
+    ("title", "title"),
+    ("state_rank", "state"),
+    ("service__name", "service"),
+    ("assignment_team__name", "team"),
+    ("assignee__first_name", "assignee"),
     ("opened_at", "opened"),
     ("updated_at", "updated"),
     ("resolved_at", "resolved"),

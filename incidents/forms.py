@@ -85,8 +85,34 @@ class EditForm(IncidentForm, VersionedForm):
     caller = PersonField(help_text="The affected person.")
 
 
+class FieldEditForm(EditForm):
+    """One field (or category with its subcategory) of the detail page, edited in place."""
+
+    GROUPS = {"title": ["title"], "description": ["description"], "caller": ["caller"],
+              "channel": ["channel"], "service": ["service"],
+              "category": ["category", "subcategory"], "impact": ["impact"],
+              "urgency": ["urgency"]}
+
+    def __init__(self, *args, only: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        keep = {*self.GROUPS[only], "version"}
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        self.fields.get("title", forms.Field()).widget.attrs.pop("placeholder", None)
+
+
 class HoldForm(VersionedForm):
     reason = forms.ChoiceField(choices=HoldReason.choices)
+    note = forms.CharField(required=False, max_length=2000, label="Note (optional)",
+                           widget=forms.Textarea(attrs={
+                               "rows": 2, "placeholder": "Awaiting the caller? Ask your question "
+                                                        "here: they see it and get an e-mail."}))
+    follow_up_at = forms.DateTimeField(
+        required=False, label="Follow up on (optional)",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="A reminder appears on the timeline then, if it is still on hold.")
 
 
 class ResolveForm(VersionedForm):
@@ -97,6 +123,12 @@ class ResolveForm(VersionedForm):
 
 class ReasonForm(VersionedForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EscalateForm(VersionedForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.filter(active=True), label="Hand it to")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="What they need to know; it goes on the timeline.")
 
 
 class OptionalReasonForm(VersionedForm):
@@ -116,5 +148,32 @@ class PriorityForm(VersionedForm):
 
 class CommentForm(ServiceErrorsMixin, forms.Form):
     body = forms.CharField(label="", widget=forms.Textarea(
-        attrs={"rows": 3, "placeholder": "Write a comment…"}))
-    internal = forms.BooleanField(required=False, label="Internal work note (agents only)")
+        attrs={"rows": 3, "placeholder": "Write a note or a reply…"}))
+    internal = forms.BooleanField(required=False, label="Internal note (agents only)")
+
+
+class BulkForm(ServiceErrorsMixin, forms.Form):
+    """The queue's bulk bar: the action and what it needs (the ticked rows come as `incident`)."""
+
+    action = forms.ChoiceField(choices=[("assign", "Assign…"), ("assign_to_me", "Assign to me"),
+                                        ("hold", "Put on hold…"), ("resolve", "Resolve…")])
+    team = forms.ModelChoiceField(queryset=Team.objects.filter(active=True), required=False,
+                                  empty_label="Team…")
+    assignee = PersonField(scope="agents", team_field="team", required=False,
+                           help_text="Anyone in the team when empty.")
+    reason = forms.ChoiceField(choices=[("", "Why…"), *HoldReason.choices], required=False)
+    note = forms.CharField(required=False, max_length=2000)
+    code = forms.ChoiceField(choices=[("", "Resolution code…"), *ResolutionCode.choices],
+                             required=False)
+    notes = forms.CharField(required=False, max_length=4000)
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == "assign" and not data.get("team") and not data.get("assignee"):
+            self.add_error("team", "Choose the team (and optionally the person) to assign to.")
+        if action == "hold" and not data.get("reason"):
+            self.add_error("reason", "Choose why they are on hold.")
+        if action == "resolve" and not (data.get("code") and (data.get("notes") or "").strip()):
+            self.add_error("notes", "Choose a resolution code and say what was done.")
+        return data

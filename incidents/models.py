@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -146,6 +146,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     # SLA clock, and when the first SLA target was breached.
     sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # On hold: when to remind whoever works it (cleared once the reminder is on the timeline).
+    follow_up_at = models.DateTimeField(null=True, blank=True)
+    # The lifecycle position of the state, so "sort by state" reads new → canceled off an index.
+    state_rank = models.GeneratedField(
+        expression=Case(*(When(state=s, then=Value(rank)) for rank, s in enumerate(State)),
+                        default=Value(9)),
+        output_field=models.PositiveSmallIntegerField(), db_persist=True)
 
     class Meta:
         ordering = ["priority", "opened_at"]
@@ -170,6 +177,14 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["updated_at", "id"], name="inc_updated"),
             models.Index(fields=["priority", "id"], name="inc_priority"),
             models.Index(fields=["state", "opened_at", "id"], name="inc_state"),
+            models.Index(fields=["state_rank", "opened_at", "id"], name="inc_state_rank"),
+            # The open views sorted by state: the whole-table index would first skip the
+            # closed and canceled ones when sorting backwards.
+            models.Index(fields=["state_rank", "opened_at", "id"], condition=OPEN,
+                         name="inc_open_state_rank"),
+            models.Index(fields=["title", "id"], name="inc_title"),
+            models.Index(fields=["follow_up_at"], condition=Q(follow_up_at__isnull=False),
+                         name="inc_follow_up"),
             models.Index(fields=["resolved_at", "id"], name="inc_resolved"),
             models.Index(fields=["assignment_team", "opened_at"], name="inc_team"),
             models.Index(fields=["assignee", "opened_at"], name="inc_assignee"),
@@ -421,3 +436,25 @@ class SlaLedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.clock} {self.action} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class SavedFilter(models.Model):
+    """A person's named queue filter: the query string of the queue, pinned beside the views."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="saved_filters")
+    name = models.CharField(max_length=40)
+    query = models.CharField(max_length=1000, help_text="The queue's query string.")
+    pinned = models.BooleanField(default=True, help_text="Shown as a tab beside the views.")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"],
+                                               name="saved_filter_unique_name")]
+
+    def __str__(self):
+        return f"{self.name} ({self.owner})"
+
+    def get_absolute_url(self):
+        return f"{reverse('incidents:queue')}?{self.query}"

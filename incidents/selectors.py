@@ -1,12 +1,16 @@
 """Read queries shared by the queue page, the detail page, the API and dashboards."""
 
+import json
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from incidents import rules
 from incidents.choices import PUBLIC_KINDS, ClockStage
-from incidents.models import Category, Incident, SlaClock, TimelineEntry
+from incidents.models import Category, Incident, SavedFilter, SlaClock, TimelineEntry
 from itsm.models import Service, Team, User
 
 
@@ -74,15 +78,20 @@ def queue_choices(user) -> QueueChoices:
     membership = Team.members.through.objects.filter(team=OuterRef("pk"), user=user.pk)
     teams = list(Team.objects.annotate(mine=Exists(membership)))
     user._itsm_team_ids = {t.pk for t in teams if t.mine}
-    assignees = []
-    if rules.is_agent(user):
-        assignees = list(User.objects.filter(teams__isnull=False).distinct())
-    return QueueChoices(
-        teams=teams,
-        services=list(Service.objects.all()),
-        categories=list(Category.objects.select_related("parent")),
-        assignees=assignees,
-    )
+    # Services, categories and the people in teams change rarely: kept a few seconds, so a
+    # queue refreshing every 10 s does not read them again each time.
+    shared = cache.get(CHOICES_KEY)
+    if shared is None:
+        shared = (list(Service.objects.all()), list(Category.objects.select_related("parent")),
+                  list(User.objects.filter(teams__isnull=False).distinct()))
+        cache.set(CHOICES_KEY, shared, CHOICES_SECONDS)
+    services, categories, assignees = shared
+    return QueueChoices(teams=teams, services=services, categories=categories,
+                        assignees=assignees if rules.is_agent(user) else [])
+
+
+CHOICES_KEY = "queue-choices"
+CHOICES_SECONDS = 30
 
 
 def incident_detail(*, user, number: str) -> Incident:
@@ -105,8 +114,8 @@ def incident_detail(*, user, number: str) -> Incident:
         team.manager = people.get(team.manager_id)
     incident.category = categories.get(incident.category_id)
     incident.subcategory = categories.get(incident.subcategory_id)
-    incident.service = Service.objects.filter(pk=incident.service_id).first() \
-        if incident.service_id else None
+    incident.service = (Service.objects.select_related("owner_team")
+                        .filter(pk=incident.service_id).first()) if incident.service_id else None
     return incident
 
 
@@ -122,3 +131,37 @@ def sla_ledger(incident: Incident) -> list:
     """The incident's clocks, newest first, each with its ledger rows (two queries)."""
     return list(incident.clocks.select_related("policy_version", "calendar", "team")
                 .prefetch_related("ledger").order_by("-id"))
+
+
+# Tab counts stop here ("999+"): counting a million rows on every refresh would cost more than
+# the page.
+VIEW_COUNT_CAP = 999
+
+
+def view_counts(user, filterset_class, views: list[str]) -> tuple[dict[str, int], list]:
+    """How many incidents each queue view holds, capped at VIEW_COUNT_CAP + 1, and the user's
+    saved filters: one query (a capped subquery per view), whatever the table size."""
+    request = type("Request", (), {"user": user})
+    parts, params = [], []
+    for view in views:
+        qs = filterset_class({"view": view}, queryset=incidents_visible_to(user),
+                             request=request).qs.order_by().values("pk")[: VIEW_COUNT_CAP + 1]
+        try:
+            sql, view_params = qs.query.sql_with_params()
+        except EmptyResultSet:  # e.g. "My teams" for someone in no team
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS v)")
+        params.extend(view_params)
+    table = SavedFilter._meta.db_table
+    parts.append(f"(SELECT coalesce(json_agg(json_build_array(id, name, query) ORDER BY name, id),"
+                 f" '[]') FROM {table} WHERE owner_id = %s)")
+    params.append(user.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        *counts, saved = cursor.fetchone()
+    if isinstance(saved, str):
+        saved = json.loads(saved)
+    saved_filters = [SavedFilter(pk=pk, owner=user, name=name, query=query)
+                     for pk, name, query in saved]
+    return dict(zip(views, counts, strict=True)), saved_filters

@@ -15,12 +15,18 @@ from django.db.models import Q
 
 from incidents import events, guards, rules
 from incidents.choices import Channel, HoldReason, Level, Priority, ResolutionCode, State
-from incidents.models import Category, Incident, PriorityMatrix, RoutingRule, TimelineEntry
+from incidents.models import (
+    Category,
+    Incident,
+    PriorityMatrix,
+    RoutingRule,
+    TimelineEntry,
+)
 from itsm import clock
 from itsm.choices import Criticality
 from itsm.events import publish
 from itsm.exceptions import Conflict, Forbidden, InvalidInput
-from itsm.models import Service, Team, User
+from itsm.models import DeskSettings, Service, Team, User
 
 # Fields an agent may edit directly; everything else moves through a dedicated service.
 EDITABLE_FIELDS = ("title", "description", "caller", "channel", "service", "category",
@@ -38,15 +44,22 @@ def priority_for(*, impact: str, urgency: str, service: Service | None = None) -
     return int(priority)
 
 
+def matching_rule(*, category: Category | None, subcategory: Category | None,
+                  service: Service | None) -> RoutingRule | None:
+    """The first active rule (lowest position) matching the category (or its parent) and
+    service; a rule's empty category or service matches anything."""
+    categories = [c.pk for c in (category, subcategory) if c]
+    return (RoutingRule.objects.filter(active=True)
+            .filter(Q(category=None) | Q(category__in=categories))
+            .filter(Q(service=None) | Q(service=service))
+            .select_related("team", "category__parent", "service").first())
+
+
 def route(*, category: Category | None, subcategory: Category | None,
           service: Service | None) -> Team | None:
-    """The team of the first active rule matching the category (or its parent) and service."""
-    categories = [c.pk for c in (category, subcategory) if c]
-    rules_ = RoutingRule.objects.filter(active=True).filter(
-        Q(category=None) | Q(category__in=categories)
-    ).filter(Q(service=None) | Q(service=service)).select_related("team")
-    rule = rules_.first()
-    return rule.team if rule else None
+    """The matching rule's team, else the desk's default team (DeskSettings), else nobody."""
+    rule = matching_rule(category=category, subcategory=subcategory, service=service)
+    return rule.team if rule else DeskSettings.load().routing_team
 
 
 def next_incident_number() -> str:
@@ -271,19 +284,57 @@ def incident_acknowledge(*, incident: Incident, by: User, version: int | None = 
 
 
 @transaction.atomic
-def incident_hold(*, incident: Incident, by: User, reason: str,
-                  version: int | None = None) -> Incident:
-    """Pause work (in progress → on hold) for a named reason."""
+def incident_hold(*, incident: Incident, by: User, reason: str, note: str = "",
+                  follow_up_at: datetime | None = None, version: int | None = None) -> Incident:
+    """Pause work (in progress → on hold) for a named reason, with an optional note (awaiting
+    the caller: the question they are asked) and an optional follow-up time for a reminder."""
+    errors = {}
     if reason not in HoldReason.values:
-        raise InvalidInput.field("reason", "Choose why the incident is on hold.")
-    return _transition(incident, by, "hold", version, note=HoldReason(reason).label,
-                       reason=reason)
+        errors["reason"] = ["Choose why the incident is on hold."]
+    if follow_up_at is not None and follow_up_at <= clock.now():
+        errors["follow_up_at"] = ["Choose a follow-up time in the future."]
+    if errors:
+        raise InvalidInput("The hold is incomplete.", field_errors=errors)
+    note = (note or "").strip()[:2000]
+    label = HoldReason(reason).label
+    incident = _transition(incident, by, "hold", version,
+                           note=f"{label}: {note}" if note else label, reason=reason)
+    if follow_up_at is not None:
+        Incident.objects.filter(pk=incident.pk).update(follow_up_at=follow_up_at)
+        incident.follow_up_at = follow_up_at
+    return incident
+
+
+def follow_ups_remind(*, limit: int = 500) -> int:
+    """Put a reminder on the timeline of each on-hold incident whose follow-up time passed.
+
+    The follow-up time is cleared by the same UPDATE that claims it, so two sweeps at once
+    remind once; each reminder is its own transaction.
+    """
+    reminded = 0
+    now = clock.now()
+    for _ in range(limit):
+        with transaction.atomic():
+            incident = (Incident.objects.select_for_update(skip_locked=True)
+                        .filter(follow_up_at__lte=now).order_by("follow_up_at").first())
+            if incident is None:
+                break
+            due = incident.follow_up_at
+            Incident.objects.filter(pk=incident.pk).update(follow_up_at=None)
+            if incident.state == State.ON_HOLD:
+                publish(events.FollowUpDue(incident=incident, by=None, at=now, due=due))
+                reminded += 1
+    return reminded
 
 
 @transaction.atomic
 def incident_resume(*, incident: Incident, by: User, version: int | None = None) -> Incident:
-    """Resume work (on hold → in progress)."""
-    return _transition(incident, by, "resume", version)
+    """Resume work (on hold → in progress); a follow-up time still to come is dropped."""
+    incident = _transition(incident, by, "resume", version)
+    if incident.follow_up_at is not None:
+        Incident.objects.filter(pk=incident.pk).update(follow_up_at=None)
+        incident.follow_up_at = None
+    return incident
 
 
 @transaction.atomic
@@ -394,17 +445,37 @@ def incident_assign_to_me(*, incident: Incident, by: User, version: int | None =
     return _assign(incident, by, team=team, assignee=by)
 
 
+def escalation_target(incident: Incident) -> Team | None:
+    """Where functional escalation goes unless the agent picks another team: the service's
+    owner team when someone else holds the incident, else the current team's next tier."""
+    team = incident.assignment_team
+    owner = incident.service.owner_team if incident.service else None
+    if owner is not None and owner.active and owner != team:
+        return owner
+    return team.next_tier if team is not None and team.next_tier_id else None
+
+
 @transaction.atomic
-def incident_escalate(*, incident: Incident, by: User, reason: str,
+def incident_escalate(*, incident: Incident, by: User, reason: str, team: Team | None = None,
                       version: int | None = None) -> Incident:
-    """Functional escalation: hand the incident to the next-tier team of its current team."""
+    """Functional escalation: hand the incident to another team (by default
+    `escalation_target`), unassigned, with the reason on its timeline."""
     reason = (reason or "").strip()
+    errors = {}
     if not reason:
-        raise InvalidInput.field("reason", "Say why the incident needs the next tier.")
+        errors["reason"] = ["Say why another team should take it."]
     incident = _lock(incident, version)
     guards.escalate(incident, by)
-    return _assign(incident, by, team=incident.assignment_team.next_tier, assignee=None,
-                   event=events.Escalated, note=reason)
+    team = team or escalation_target(incident)
+    if team is None:
+        errors["team"] = ["Choose the team to hand it to."]
+    elif not team.active:
+        errors["team"] = [f"{team} is no longer in use."]
+    elif team == incident.assignment_team:
+        errors["team"] = [f"{incident.number} is already with {team}; choose another team."]
+    if errors:
+        raise InvalidInput("The escalation is incomplete.", field_errors=errors)
+    return _assign(incident, by, team=team, assignee=None, event=events.Escalated, note=reason)
 
 
 @transaction.atomic

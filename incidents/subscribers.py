@@ -101,6 +101,13 @@ def log_comment(event: events.Commented) -> TimelineEntry:
                   body=event.body)
 
 
+@subscribe(events.FollowUpDue)
+def log_follow_up(event: events.FollowUpDue) -> None:
+    _entry(event, EntryKind.REMINDER, new_code={"due": event.due.isoformat()},
+           body=f"Follow-up due: on hold ({event.incident.get_hold_reason_display().lower()}) "
+                "since it was set aside; check whether it can move on.")
+
+
 # --- notifications (through the outbox) ------------------------------------------------------
 
 def _tell_assignee(event: events.IncidentEvent) -> None:
@@ -113,6 +120,17 @@ def _tell_assignee(event: events.IncidentEvent) -> None:
         body=f"{event.by or 'The service desk'} assigned {incident.number} "
              f"({incident.get_priority_display()}) to you.",
     )
+
+
+@subscribe(events.FollowUpDue)
+def notify_follow_up(event: events.FollowUpDue) -> None:
+    incident = event.incident
+    if incident.assignee is not None:
+        notification_queue(
+            key=event.id, recipients=[incident.assignee],
+            subject=f"[{incident.number}] Follow-up due: {incident.title}",
+            body=f"{incident.number} is on hold ({incident.get_hold_reason_display().lower()}) "
+                 "and its follow-up time has come.")
 
 
 @subscribe(events.Created)
@@ -164,8 +182,16 @@ def notify_resolved(event: events.Transitioned) -> None:
 
 @subscribe(events.Commented)
 def notify_comment(event: events.Commented) -> None:
+    """A reply reaches the caller; the caller's own reply reaches whoever works it."""
     incident = event.incident
-    if event.internal or event.by == incident.caller:
+    if event.internal:
+        return
+    if event.by == incident.caller:
+        if incident.assignee is not None and incident.assignee != event.by:
+            notification_queue(key=event.id, recipients=[incident.assignee],
+                               subject=f"[{incident.number}] The caller replied: "
+                                       f"{incident.title}",
+                               body=f"{event.by} wrote:\n\n{event.body}")
         return
     notification_queue(key=event.id, recipients=[incident.caller],
                        subject=f"[{incident.number}] New comment: {incident.title}",

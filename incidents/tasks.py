@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from incidents.services import incidents_auto_close
+from incidents.services import follow_ups_remind, incidents_auto_close
 from incidents.sla.services import calendar_rederive, clocks_sweep
 
 
@@ -8,6 +8,12 @@ from incidents.sla.services import calendar_rederive, clocks_sweep
 def auto_close_resolved() -> int:
     """Close incidents resolved longer ago than INCIDENT_AUTO_CLOSE_DAYS (idempotent sweep)."""
     return incidents_auto_close()
+
+
+@shared_task(acks_late=True)
+def remind_follow_ups() -> int:
+    """Timeline reminders for on-hold incidents whose follow-up time passed (idempotent)."""
+    return follow_ups_remind()
 
 
 @shared_task

@@ -38,7 +38,8 @@ ROLES = {
     "Admin": None,
 }
 # axes: admins see sign-in lockouts and lift one by deleting its access attempt.
-ADMIN_APPS = ["auth", "itsm", "incidents", "problems", "oncall", "django_celery_beat", "axes"]
+ADMIN_APPS = ["auth", "itsm", "incidents", "problems", "oncall", "attachments",
+              "django_celery_beat", "axes"]
 
 
 def sync_roles(apps=global_apps, **kwargs) -> None:

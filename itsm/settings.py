@@ -21,7 +21,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "itsm.apps.DeskAdminConfig",  # django.contrib.admin with the desk's grouped site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "incidents",
     "problems",
     "oncall",
+    "portal",
+    "attachments",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "itsm.middleware.UserTimezoneMiddleware",
+    # The desk's 404 and 403 pages also with DEBUG on (itsm.errors answers when it is off).
+    "itsm.middleware.BrandedErrorPagesMiddleware",
     # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -136,6 +140,39 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+
+# Attachments (attachments/): files posted with comments and work notes. Kept outside every
+# served directory: only the attachments views hand a file out, after the incident's access
+# check. ATTACHMENT_TYPES lists extensions; SVG, HTML and scripts are refused whatever it says.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=10)
+ATTACHMENT_TYPES = env.list("ATTACHMENT_TYPES", default=[
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".txt", ".log", ".csv", ".json", ".pdf", ".zip",
+    ".eml", ".docx", ".xlsx"])
+ATTACHMENT_ROOT = Path(env.str("ATTACHMENT_ROOT", default=str(BASE_DIR / "var" / "attachments")))
+ATTACHMENT_STORAGE = env.str("ATTACHMENT_STORAGE", default="filesystem")
+if ATTACHMENT_STORAGE == "s3":  # pip install '.[s3]' (django-storages); private objects
+    STORAGES["attachments"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+        "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+        # Unset: boto3's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profile or role.
+        "access_key": env.str("AWS_S3_ACCESS_KEY_ID", default=None),
+        "secret_key": env.str("AWS_S3_SECRET_ACCESS_KEY", default=None),
+        "location": env.str("AWS_LOCATION", default=""),
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }}
+elif ATTACHMENT_STORAGE == "filesystem":
+    STORAGES["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": ATTACHMENT_ROOT, "base_url": None,
+                    "file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
+    }
+else:
+    raise environ.ImproperlyConfigured(
+        f"ATTACHMENT_STORAGE must be filesystem or s3, not {ATTACHMENT_STORAGE!r}.")
 
 # HTTPS: on unless DEBUG (README "Production"; `manage.py check --deploy` names what is off).
 # Behind a TLS-terminating proxy also set SECURE_PROXY_SSL_HEADER, or every request looks
@@ -258,6 +295,7 @@ CELERY_TASK_QUEUES = [Queue("celery"), Queue("periodic")]
 CELERY_TASK_ROUTES = {task: {"queue": "periodic"} for task in (
     "itsm.tasks.sweep_notifications", "itsm.tasks.purge_broker_messages", "itsm.tasks.heartbeat",
     "incidents.tasks.auto_close_resolved", "incidents.tasks.check_slas",
+    "incidents.tasks.remind_follow_ups",
     "oncall.tasks.tick_pages", "oncall.tasks.tick_matrix", "problems.tasks.detect_recurrence",
 )}
 

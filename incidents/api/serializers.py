@@ -17,7 +17,7 @@ from incidents.choices import (
     ResolutionCode,
     State,
 )
-from incidents.models import Category, Incident, SlaPolicy, TimelineEntry
+from incidents.models import Category, Incident, SavedFilter, SlaPolicy, TimelineEntry
 from incidents.sla.status import read
 from itsm import clock
 from itsm.api import StrictModelSerializer, StrictPrimaryKeyRelatedField, version_field
@@ -215,6 +215,11 @@ class VersionInput(serializers.Serializer):
 
 class HoldInput(VersionInput):
     reason = serializers.ChoiceField(choices=HoldReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000,
+                                 help_text="Awaiting the caller: the question they are asked.")
+    follow_up_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="When to remind whoever works it (on the timeline), if still on hold.")
 
 
 class ResolveInput(VersionInput):
@@ -231,9 +236,16 @@ class ReopenInput(VersionInput):
 
 
 class ReasonInput(VersionInput):
-    """Cancel and escalate: a reason is required."""
+    """Cancel: a reason is required."""
 
     reason = serializers.CharField()
+
+
+class EscalateInput(ReasonInput):
+    team = StrictPrimaryKeyRelatedField(
+        queryset=Team.objects.filter(active=True), required=False, allow_null=True, default=None,
+        help_text="The team to hand it to; by default the service's owner team when another "
+                  "team holds it, else the next tier.")
 
 
 class NotifyManagerInput(serializers.Serializer):
@@ -300,3 +312,43 @@ class SlaPolicySerializer(serializers.ModelSerializer):
                   "team", "response_minutes", "response_calendar", "resolution_minutes",
                   "resolution_calendar", "pause_states", "warn_percents", "version"]
         read_only_fields = fields
+
+
+# --- saved filters and bulk ------------------------------------------------------------------
+
+class SavedFilterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SavedFilter
+        fields = ["id", "name", "query", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"query": {"help_text": "The queue's query string, e.g. "
+                                               "`view=open&priority=1`."}}
+
+
+class BulkInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["assign", "assign_to_me", "hold", "resolve"])
+    incidents = serializers.ListField(child=serializers.CharField(max_length=16),
+                                      allow_empty=False, max_length=100)
+    team = StrictPrimaryKeyRelatedField(queryset=Team.objects.filter(active=True),
+                                        required=False, allow_null=True, default=None)
+    assignee = StrictPrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True,
+                                            default=None)
+    reason = serializers.ChoiceField(choices=HoldReason.choices, required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    code = serializers.ChoiceField(choices=ResolutionCode.choices, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        needs = {"hold": ["reason"], "resolve": ["code", "notes"]}.get(attrs["action"], [])
+        missing = {name: ["This field is required."] for name in needs if not attrs.get(name)}
+        if attrs["action"] == "assign" and not (attrs.get("team") or attrs.get("assignee")):
+            missing["team"] = ["Choose a team or an assignee."]
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
+
+class BulkResultSerializer(serializers.Serializer):
+    done = serializers.ListField(child=serializers.CharField(), help_text="Incident numbers.")
+    refused = serializers.ListField(child=serializers.DictField(),
+                                    help_text='[{"number": …, "reason": …}]')

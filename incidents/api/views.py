@@ -9,12 +9,15 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import actions, selectors, services
+from incidents import actions, selectors, services, workspace
 from incidents.api.serializers import (
     AssignInput,
+    BulkInput,
+    BulkResultSerializer,
     CategorySerializer,
     CloseInput,
     CommentInput,
+    EscalateInput,
     HoldInput,
     IncidentSerializer,
     IncidentUpdateSerializer,
@@ -22,13 +25,14 @@ from incidents.api.serializers import (
     ReasonInput,
     ReopenInput,
     ResolveInput,
+    SavedFilterSerializer,
     SlaPolicySerializer,
     TimelineEntrySerializer,
     VersionInput,
 )
 from incidents.choices import EntryKind
 from incidents.filters import IncidentFilter, SlaPolicyFilter
-from incidents.models import Category, Incident, SlaPolicy
+from incidents.models import Category, Incident, SavedFilter, SlaPolicy
 from itsm.api import (
     IF_MATCH,
     AgentsOnly,
@@ -66,8 +70,9 @@ ENDPOINTS = {
                "Give the incident to a team, and optionally to one of its members."),
     "assign_to_me": (VersionInput, "Take the incident yourself",
                      "Take an open incident; it moves to your team if you are not in its team."),
-    "escalate": (ReasonInput, "Functional escalation to the next-tier team",
-                 "Hand the incident to the next-tier team of its current team."),
+    "escalate": (EscalateInput, "Functional escalation to another team",
+                 "Hand the incident, unassigned, to another team: the one you choose, else the "
+                 "service's owner team when another team holds it, else the next tier."),
     "notify_manager": (NotifyManagerInput, "Hierarchical escalation: alert the team's manager",
                        "Alert the assignment team's manager; recorded on the timeline."),
 }
@@ -177,6 +182,25 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             kind__in=[EntryKind.COMMENT, EntryKind.WORK_NOTE])
         return Response(TimelineEntrySerializer(entries, many=True).data)
 
+    @extend_schema(summary="One action on many incidents (the queue's bulk bar)",
+                   request=BulkInput, responses={200: BulkResultSerializer, 400: ERRORS[400]},
+                   description="Each incident goes through the action's own service in its own "
+                               "transaction; refusals are listed with their reason and stop "
+                               "nothing else. No version check: the incidents are as they are "
+                               "now. At most 100.")
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def bulk(self, request):
+        data = BulkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = dict(data.validated_data)
+        action_name, numbers = params.pop("action"), params.pop("incidents")
+        wanted = {"assign": ["team", "assignee"], "hold": ["reason", "note"],
+                  "resolve": ["code", "notes"]}.get(action_name, [])
+        result = workspace.incidents_bulk(by=request.user, action=action_name, numbers=numbers,
+                                         **{k: params.get(k, "") for k in wanted})
+        return Response({"done": [i.number for i in result.done],
+                         "refused": [{"number": n, "reason": why} for n, why in result.refused]})
+
     @extend_schema(summary="The incident's history visible to you, oldest first",
                    responses={200: TimelineEntrySerializer(many=True), 404: ERRORS[404]})
     @action(detail=True, methods=["get"], pagination_class=None)
@@ -224,3 +248,30 @@ class SlaPolicyViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [AgentsOnly]
     pagination_class = CappedCountPagination
     filterset_class = SlaPolicyFilter
+
+
+@extend_schema(tags=["incidents"])
+@extend_schema_view(
+    list=extend_schema(summary="Your saved queue filters"),
+    create=extend_schema(summary="Save a queue filter (a name and the queue's query string)"),
+    destroy=extend_schema(summary="Delete one of your saved filters"),
+)
+class SavedFilterViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
+                         viewsets.GenericViewSet):
+    """The queue filters you named; each is a tab beside the queue's views."""
+
+    serializer_class = SavedFilterSerializer
+    permission_classes = [AgentsOnly]
+    pagination_class = None
+    queryset = SavedFilter.objects.none()  # the schema's model; get_queryset is per person
+
+    def get_queryset(self):
+        return SavedFilter.objects.filter(owner=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = workspace.saved_filter_create(
+            by=self.request.user, name=serializer.validated_data["name"],
+            query=serializer.validated_data["query"])
+
+    def perform_destroy(self, instance):
+        workspace.saved_filter_delete(by=self.request.user, saved_filter=instance)

@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from incidents.sla.engine import human
-from itsm.templatetags.desk import age, stamp
+from itsm.templatetags.desk import time_html
 
 register = template.Library()
 
@@ -73,26 +73,22 @@ def queue_row(incident, selectable=False):
         'value="{0}" form="bulk" aria-label="Select {0}"></td>', incident.number,
     ) if selectable else ""
     return format_html(
-        '<tr class="desk-row" data-number="{number}" data-href="{url}">{select}'
-        '<td class="text-nowrap"><a class="fw-semibold text-decoration-none" href="{url}">'
-        "{number}</a></td>"
+        '<tr class="desk-row" data-number="{number}" data-href="{url}" data-version="{version}">'
+        '{select}<td><a class="fw-semibold text-decoration-none" href="{url}">{number}</a></td>'
         "<td>{priority}</td>"
-        '<td class="desk-title"><span class="text-truncate d-inline-block">{title}</span>'
-        "{category}</td>"
-        '<td class="text-nowrap">{state}</td>'
-        '<td class="text-nowrap small">{sla}</td>'
-        '<td class="text-nowrap small">{service}</td>'
-        '<td class="text-nowrap small">{team}</td>'
-        '<td class="text-nowrap small">{assignee}</td>'
-        '<td class="text-nowrap small" title="{opened_stamp}">{opened}</td>'
-        '<td class="text-nowrap small" title="{updated_stamp}">{updated}</td></tr>',
+        '<td class="desk-title"><span class="text-truncate" title="{hover}">{title}</span></td>'
+        "<td>{state}</td>"
+        '<td class="small col-opt">{sla}</td>'
+        '<td class="small col-opt">{service}</td>'
+        '<td class="small col-opt">{team}</td>'
+        '<td class="small col-assignee">{assignee}</td>'
+        '<td class="small col-opt">{opened}</td>'
+        '<td class="small col-updated">{updated}</td></tr>',
         number=incident.number, url=incident.get_absolute_url(), select=select,
-        priority=priority_badge(incident), title=incident.title,
-        category=format_html('<div class="small text-body-secondary">{}</div>', category)
-        if category else "",
+        version=incident.version, priority=priority_badge(incident), title=incident.title,
+        hover=f"{incident.title} · {category}" if category else incident.title,
         state=state_badge(incident), sla=sla_badge(getattr(incident, "sla", None)),
         service=incident.service or "—",
         team=incident.assignment_team or "—", assignee=assignee,
-        opened_stamp=stamp(incident.opened_at), opened=age(incident.opened_at),
-        updated_stamp=stamp(incident.updated_at), updated=age(incident.updated_at),
+        opened=time_html(incident.opened_at), updated=time_html(incident.updated_at),
     )

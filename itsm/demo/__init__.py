@@ -6,6 +6,7 @@ from random import Random
 from django.db import transaction
 from django.db.models import Max
 
+from attachments.demo import seed_attachments
 from incidents.models import TimelineEntry
 from incidents.sla.services import clocks_sweep
 from itsm import clock
@@ -33,6 +34,7 @@ def seed_demo(*, incidents: int = 300, seed: int = 1) -> bool:
             cast = load_cast()
             seed_oncall(cast)
             seed_problems(cast)
+            seed_attachments()
         return False
     with transaction.atomic():
         cast = seed_reference()
@@ -40,6 +42,7 @@ def seed_demo(*, incidents: int = 300, seed: int = 1) -> bool:
         # Problems are history too: worked before the sweep settles the clocks (so incidents
         # held for a problem were paused when it ran) and before anyone has an address.
         seed_problems(cast)
+        seed_attachments()
         last = _settle_clocks()
         give_addresses()
         seed_oncall(cast, pages_at=last)

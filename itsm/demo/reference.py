@@ -18,7 +18,7 @@ from itsm import clock
 from itsm.calendars import OFFICE_HOURS, holidays_generate
 from itsm.choices import Role
 from itsm.demo import catalog
-from itsm.models import BusinessCalendar, Service, Team, User
+from itsm.models import BusinessCalendar, DeskSettings, Service, Team, User
 
 
 @dataclass
@@ -80,6 +80,8 @@ def seed_reference() -> Cast:
             service=services[rule.service] if rule.service else None,
             defaults={"team": teams[rule.team]},
         )
+    # Everything no rule matches lands with the service desk, never in nobody's queue.
+    DeskSettings.objects.update_or_create(pk=1, defaults={"default_team": teams["Service Desk"]})
     _seed_service_levels(teams)
     return load_cast()
 

@@ -60,9 +60,9 @@ def test_agent_logs_works_and_resolves_an_incident(page, screenshot):
     page.click("[data-action='acknowledge'] button")
     expect(page.locator("#incident")).to_have_attribute("data-state", "in_progress")
     expect(page.get_by_test_id("assignee")).to_contain_text("Alice Ng")
-    page.fill(".comment-form textarea", "Exchange connector restarted, watching the queue.")
-    page.check(".comment-form input[type=checkbox]")
-    page.click(".comment-form button[type=submit]")
+    page.fill(".composer textarea", "Exchange connector restarted, watching the queue.")
+    expect(page.locator("#mode-internal")).to_be_checked()  # agents start on the internal note
+    page.click(".composer button[type=submit]")
     expect(page.locator("[data-kind='work_note']")).to_contain_text("Exchange connector restarted")
 
     page.click("[data-action-toggle='resolve']")

@@ -49,8 +49,10 @@ def test_queue_detail_admin_and_docs_break_no_csp_rule(page, violations):
     expect(page.locator("#panel-resolve")).to_have_class(re.compile(r"\bshow\b"))
     page.click("[data-action='resolve'] button[type=submit]")
     expect(page.locator("[data-action='resolve'] .invalid-feedback").first).to_be_visible()
-    page.fill(".comment-form textarea", "Paper tray replaced.")
-    page.click(".comment-form button[type=submit]")
+    page.keyboard.press("Escape")  # close the dialog, errors and all
+    expect(page.locator("#panel-resolve")).to_be_hidden()
+    page.fill(".composer textarea", "Paper tray replaced.")
+    page.click(".composer button[type=submit]")
     expect(page.get_by_test_id("timeline")).to_contain_text("Paper tray replaced.")
 
     # The admin: index, a list with filters, a form with its widgets, the lockouts.

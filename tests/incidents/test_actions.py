@@ -33,7 +33,7 @@ def test_every_action_has_a_form_on_the_detail_page():
 def test_the_api_serves_exactly_the_catalogue_actions_and_the_history():
     routes = {a.url_path for a in IncidentViewSet.get_extra_actions()}
     endpoints = {a.slug for a in actions.CATALOGUE.values() if a.endpoint}
-    assert routes == endpoints | {"comments", "timeline"}
+    assert routes == endpoints | {"comments", "timeline", "bulk"}  # bulk: many at once
 
 
 @pytest.mark.parametrize("state", State.values)

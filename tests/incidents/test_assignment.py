@@ -83,11 +83,12 @@ def test_functional_escalation_hands_the_incident_to_the_next_tier(
     assert "Needs a router config" in note.body
 
 
-def test_escalating_without_a_next_tier_is_a_conflict(agent, other_team, other_agent):
+def test_escalating_without_a_next_tier_asks_for_a_team(agent, other_team, other_agent):
     incident = make_incident(by=other_agent, assignment_team=other_team, state="in_progress")
     before = snapshot(incident)
-    with pytest.raises(Conflict, match="no next-tier team"):
+    with pytest.raises(InvalidInput) as error:
         services.incident_escalate(incident=incident, by=other_agent, reason="Help")
+    assert error.value.field_errors["team"] == ["Choose the team to hand it to."]
     assert snapshot(incident) == before
 
 

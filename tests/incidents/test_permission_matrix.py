@@ -71,7 +71,8 @@ def page_call(client, incident, action, l2_team):
         "edit": {"title": "Renamed", "caller": incident.caller_id, "channel": "phone",
                  "impact": incident.impact, "urgency": incident.urgency},
         "assign": {"team": l2_team.pk}, "cancel": {"reason": "Duplicate"},
-        "escalate": {"reason": "Needs L2"}, "notify_manager": {"reason": "Big one"},
+        "escalate": {"team": l2_team.pk, "reason": "Needs L2"},
+        "notify_manager": {"reason": "Big one"},
         "comment": {"body": "Seen this before"},
         "work_note": {"body": "Seen this before", "internal": "on"},
     }.get(action, {}))
@@ -116,14 +117,19 @@ def test_the_page_and_the_api_offer_what_the_contract_allows(cast, incident_for,
     expected = {action for action in CONTRACT[who] if (who, action) not in NOT_NOW}
     assert offered == expected
     client.force_login(user)
+    if who == "caller":  # the caller's own pages are the portal's (tests/portal)
+        assert client.get(f"/incidents/{incident.number}/").status_code == 302
+        return
     page = client.get(f"/incidents/{incident.number}/").text
     for action in ACTIONS:
         if action in ("comment", "work_note"):
             continue  # one composer for both; checked below
-        # A one-click button is its own form; a panel is offered by its toggle.
-        shown = f'data-action="{action}"' in page or f'data-action-toggle="{action}"' in page
+        # A one-click button is its own form; a dialog is offered by its toggle; a field is
+        # edited in place by its pencil.
+        shown = (f'data-action="{action}"' in page or f'data-action-toggle="{action}"' in page
+                 or (action == "edit" and "inline-edit" in page))
         assert shown == (action in expected), action
-    has_composer = "comment-form" in page
+    has_composer = 'data-testid="composer"' in page
     assert has_composer == bool(CONTRACT[who] & {"comment", "work_note"})
     if who == "other_agent":
         assert 'data-testid="work-note-only"' in page

@@ -66,7 +66,7 @@ def test_the_detail_page_carries_only_the_chosen_people(as_user, agent, incident
     UserFactory.create_batch(30, first_name="Somebody", last_name="Else")
     client = as_user(agent)
     assert "Somebody Else" not in client.get(f"/incidents/{incident.number}/").text
-    panel = client.get(f"/incidents/{incident.number}/?panel=edit", HTTP_HX_REQUEST="true").text
+    panel = client.get(f"/incidents/{incident.number}/?edit=caller", HTTP_HX_REQUEST="true").text
     assert "Somebody Else" not in panel
     assert f'value="{incident.caller}"' in panel  # the edit form shows the current caller
 
