@@ -14,7 +14,7 @@ from django_htmx.http import trigger_client_event
 from attachments.selectors import attach_to_entries
 from attachments.services import comment_with_files
 from incidents import actions, forms, rules, selectors, services, workspace
-from incidents.choices import Level, Priority, SlaKind, State
+from incidents.choices import HoldReason, Level, Priority, SlaKind, State
 from incidents.filters import IncidentFilter, View
 from incidents.models import Incident, SavedFilter
 from incidents.sla.status import headline, readings_for
@@ -466,6 +466,9 @@ def confirm(action: str, before: tuple, incident: Incident, user, data: dict) ->
         "acknowledge": f"You are working on {number} now"
                        + (" and it is assigned to you." if incident.assignee == user else "."),
         "hold": f"{number} is on hold: {incident.get_hold_reason_display().lower()}."
+                + (f" {caller} has your question by e-mail."
+                   if data.get("note") and incident.hold_reason == HoldReason.AWAITING_CALLER
+                   else "")
                 + (f" Follow-up reminder {stamp(incident.follow_up_at)}."
                    if incident.follow_up_at else ""),
         "resume": f"{number} is back in progress.",

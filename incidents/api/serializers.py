@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from attachments.api import AttachmentSerializer
 from incidents.actions import CATALOGUE, TRANSITIONS, available, situation
 from incidents.choices import (
     Channel,
@@ -280,13 +281,22 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     actor_name = serializers.SerializerMethodField()
     internal = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField(
+        help_text="The files posted with this comment or work note.")
 
     class Meta:
         model = TimelineEntry
         fields = ["id", "kind", "kind_display", "actor", "actor_name", "at", "field",
                   "old_value", "new_value", "from_state", "to_state", "old_code", "new_code",
-                  "body", "internal"]
+                  "body", "internal", "attachments"]
         read_only_fields = fields
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, entry) -> list:
+        files = getattr(entry, "attachment_list", None)  # attach_to_entries: one query a list
+        if files is None:
+            files = list(entry.attachments.order_by("position"))
+        return AttachmentSerializer(files, many=True, context=self.context).data
 
     def get_actor_name(self, entry) -> str:
         return str(entry.actor) if entry.actor_id else "System"

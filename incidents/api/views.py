@@ -9,6 +9,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from attachments.selectors import attach_to_entries
 from incidents import actions, selectors, services, workspace
 from incidents.api.serializers import (
     AssignInput,
@@ -178,9 +179,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             spec = actions.CATALOGUE["work_note" if params.pop("internal") else "comment"]
             entry = spec.service(incident=incident, by=request.user, **params)
             return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
-        entries = selectors.timeline_for(incident=incident, user=request.user).filter(
-            kind__in=[EntryKind.COMMENT, EntryKind.WORK_NOTE])
-        return Response(TimelineEntrySerializer(entries, many=True).data)
+        entries = attach_to_entries(selectors.timeline_for(
+            incident=incident, user=request.user).filter(
+            kind__in=[EntryKind.COMMENT, EntryKind.WORK_NOTE]))
+        return Response(TimelineEntrySerializer(entries, many=True,
+                                                context={"request": request}).data)
 
     @extend_schema(summary="One action on many incidents (the queue's bulk bar)",
                    request=BulkInput, responses={200: BulkResultSerializer, 400: ERRORS[400]},
@@ -206,8 +209,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, number=None):
         """Every event on the incident you may see, oldest first."""
-        entries = selectors.timeline_for(incident=self.get_object(), user=request.user)
-        return Response(TimelineEntrySerializer(entries, many=True).data)
+        entries = attach_to_entries(selectors.timeline_for(incident=self.get_object(),
+                                                           user=request.user))
+        return Response(TimelineEntrySerializer(entries, many=True,
+                                                context={"request": request}).data)
 
 
 @extend_schema(tags=["configuration"])

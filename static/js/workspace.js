@@ -35,7 +35,7 @@
   function restoreMode() {
     const saved = localStorage.getItem(MODE);
     const radio = saved && document.getElementById(`mode-${saved}`);
-    if (radio && !document.querySelector(".composer[data-posted]")) radio.checked = true;
+    if (radio) radio.checked = true;
   }
   document.addEventListener("change", (event) => {
     if (event.target.matches?.(".composer-modes input")) {

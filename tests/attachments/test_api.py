@@ -133,3 +133,20 @@ def test_the_uploader_removes_a_file_and_another_team_may_not(api, agent, other_
     assert api(other_agent).delete(url).status_code == 403
     assert api(agent).delete(url).status_code == 204
     assert api(agent).get(url).status_code == 404
+
+
+def test_the_timeline_lists_each_entrys_files(api, agent, requester, incident,
+                                               django_assert_max_num_queries):
+    from attachments.services import comment_with_files
+
+    comment_with_files(incident=incident, by=agent, body="Log attached.", internal=True,
+                       files=[log_file()])
+    comment_with_files(incident=incident, by=requester, body="My screen.", internal=False,
+                       files=[upload()])
+    url = f"/api/v1/incidents/{incident.number}/timeline/"
+    with django_assert_max_num_queries(8):  # the files of every entry in one query
+        entries = api(agent).get(url).json()
+    files = [f["name"] for e in entries for f in e["attachments"]]
+    assert files == ["app.log", "screenshot.png"]
+    theirs = api(requester).get(url).json()  # the caller: no work note, so no log
+    assert [f["name"] for e in theirs for f in e["attachments"]] == ["screenshot.png"]

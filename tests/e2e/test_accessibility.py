@@ -180,4 +180,47 @@ def test_a_managers_and_an_admins_pages(page, axe, subtests, live_server, desk):
         ("queue", "/incidents/"),
         ("admin-index", "/admin/"),
         ("admin-incidents", "/admin/incidents/incident/"),
+        ("admin-routing-tester", "/admin/incidents/routingrule/test/"),
+        ("admin-beat-jobs", "/admin/django_celery_beat/periodictask/"),
+        ("admin-desk-settings", "/admin/itsm/desksettings/"),
     ])
+    with subtests.test(msg="admin the branded 404"):
+        assert page.goto("/incidents/INC9999999/").status == 404
+        checked(axe, page, "admin-not-found")
+
+
+def checked(axe, page, name):
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    violations = axe(page, name)
+    assert violations == [], str(violations)
+
+
+def test_the_workspace_in_its_open_states(page, axe, subtests, live_server, desk):
+    """What the journeys open on top of the pages: the bulk bar, a dialog, an inline edit,
+    the reply mode; the requester's banner and "Did this fix it?"."""
+    sign_in(page, live_server, desk["agent"])
+    page.goto("/incidents/?view=open")
+    page.locator(".row-select").first.check()
+    with subtests.test(msg="queue with the bulk bar"):
+        expect(page.get_by_test_id("bulk-bar")).to_be_visible()
+        checked(axe, page, "agent-queue-bulk")
+    page.goto(desk["incident"].get_absolute_url())
+    page.click("label[for=mode-public]")
+    with subtests.test(msg="composer in reply mode"):
+        checked(axe, page, "agent-composer-reply")
+    page.click("#field-impact .inline-edit")
+    expect(page.locator("#field-impact select")).to_be_visible()
+    with subtests.test(msg="an inline edit"):
+        checked(axe, page, "agent-inline-edit")
+    page.click("[data-action-toggle='cancel']")
+    expect(page.locator("#panel-cancel textarea")).to_be_visible()
+    with subtests.test(msg="the cancel dialog"):
+        checked(axe, page, "agent-cancel-dialog")
+    page.context.clear_cookies()
+    sign_in(page, live_server, desk["requester"])
+    waiting = desk["requester"].incidents_called.get(title="New laptop for Rick")
+    solved = desk["requester"].incidents_called.get(title="Password reset")
+    for name, incident in (("waiting-for-reply", waiting), ("did-this-fix-it", solved)):
+        with subtests.test(msg=f"requester {name}"):
+            page.goto(f"/requests/{incident.number}/")
+            checked(axe, page, f"requester-{name}")

@@ -136,6 +136,7 @@ def test_the_queue_bulk_assigns_sorts_and_answers_the_keyboard(page, desk, scree
     expect(page.locator("#shortcuts")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#shortcuts")).to_be_hidden()
+    expect(page.locator("[data-shortcuts]")).to_be_focused()  # back where it was
     page.keyboard.press("/")
     expect(page.locator("#id_q")).to_be_focused()
     screenshot("workspace-queue")
@@ -155,3 +156,25 @@ def test_on_a_phone_the_queue_shows_cards(page, desk, screenshot):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width} px)"
     screenshot("workspace-queue-phone")
+
+
+def test_keyboard_only_holds_and_takes_an_incident(page, desk):
+    incident = desk["incidents"][1]
+    log_in(page, "alice")
+    page.goto(f"/incidents/{incident.number}/")
+    page.focus("[data-action='acknowledge'] button")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("confirmation")).to_contain_text("You are working on")
+    page.focus("[data-action-toggle='hold']")
+    page.keyboard.press("Enter")  # the dialog opens with the focus in its first field
+    reason = page.locator("#panel-hold select[name=reason]")
+    expect(reason).to_be_focused()
+    page.keyboard.press("ArrowDown")  # awaiting vendor
+    page.keyboard.press("Tab")
+    page.keyboard.type("Vendor ticket 4411 opened.")
+    page.focus("#panel-hold button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("confirmation")).to_contain_text("on hold: awaiting vendor")
+    page.keyboard.press("Escape")
+    expect(page.locator(".modal.show")).to_have_count(0)
+    assert Incident.objects.get(pk=incident.pk).hold_reason == "awaiting_vendor"
