@@ -134,16 +134,26 @@ def sla_ledger(incident: Incident) -> list:
 
 
 # Tab counts stop here ("999+"): counting a million rows on every refresh would cost more than
-# the page.
+# the page. They are kept a few seconds, once for everyone where a view is the same for all
+# (All open, Unassigned, …) and per person for My incidents and My teams.
 VIEW_COUNT_CAP = 999
+VIEW_COUNT_SECONDS = 15
+PERSONAL_VIEWS = {"mine", "teams"}
+
+
+def _count_key(user, view: str) -> str:
+    return f"queue-count:{view}:{user.pk if view in PERSONAL_VIEWS else 'all'}"
 
 
 def view_counts(user, filterset_class, views: list[str]) -> tuple[dict[str, int], list]:
-    """How many incidents each queue view holds, capped at VIEW_COUNT_CAP + 1, and the user's
-    saved filters: one query (a capped subquery per view), whatever the table size."""
+    """How many incidents each queue view holds (capped at VIEW_COUNT_CAP + 1), and the user's
+    saved filters: one query, with a capped subquery for each count not in the cache."""
+    cached = cache.get_many([_count_key(user, view) for view in views])
+    counts = {view: cached[_count_key(user, view)] for view in views
+              if _count_key(user, view) in cached}
     request = type("Request", (), {"user": user})
-    parts, params = [], []
-    for view in views:
+    parts, params, missing = [], [], [view for view in views if view not in counts]
+    for view in missing:
         qs = filterset_class({"view": view}, queryset=incidents_visible_to(user),
                              request=request).qs.order_by().values("pk")[: VIEW_COUNT_CAP + 1]
         try:
@@ -159,9 +169,11 @@ def view_counts(user, filterset_class, views: list[str]) -> tuple[dict[str, int]
     params.append(user.pk)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)
-        *counts, saved = cursor.fetchone()
+        *fresh, saved = cursor.fetchone()
+    fresh = dict(zip(missing, fresh, strict=True))
+    cache.set_many({_count_key(user, view): n for view, n in fresh.items()}, VIEW_COUNT_SECONDS)
     if isinstance(saved, str):
         saved = json.loads(saved)
     saved_filters = [SavedFilter(pk=pk, owner=user, name=name, query=query)
                      for pk, name, query in saved]
-    return dict(zip(views, counts, strict=True)), saved_filters
+    return {view: {**counts, **fresh}[view] for view in views}, saved_filters

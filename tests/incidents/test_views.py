@@ -144,7 +144,7 @@ def test_every_link_the_queue_renders_lists_incidents(as_user, agent, team, requ
         assert response.status_code == 200, url
         assert "not understood" not in response.text, url
         assert "Printer" in response.text, url
-        if url.count("ordering") < 1 or len(seen) < 80:
+        if url.count("ordering") < 1 or len(seen) < 40:
             # Sort headers, view tabs and the pager's enabled links.
             for href in re.findall(r'(?:<li class="page-item">|<a class="(?:sort-link|nav-link'
                                    r'[^"]*)")[^>]*?href="([^"]+)"', response.text):
@@ -154,7 +154,7 @@ def test_every_link_the_queue_renders_lists_incidents(as_user, agent, team, requ
                     todo.append(href)
     sorts = {link for link in seen if "ordering=" in link}
     assert {"ordering=opened", "ordering=-opened", "ordering=updated", "ordering=-updated",
-            "ordering=number", "ordering=-state"} <= {
+            "ordering=number", "ordering=state"} <= {
         part for link in sorts for part in link.split("?")[1].split("&")}
 
 
