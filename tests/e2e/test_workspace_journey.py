@@ -148,7 +148,7 @@ def test_on_a_phone_the_queue_shows_cards(page, desk, screenshot):
     page.goto("/incidents/?view=open")
     row = page.locator("tr.desk-row").first
     expect(row).to_be_visible()
-    assert row.evaluate("el => getComputedStyle(el).display") == "grid"
+    assert row.evaluate("el => getComputedStyle(el).display") == "flex"  # a card, not a row
     expect(page.locator("thead")).to_be_hidden()
     expect(page.locator("#filters")).to_be_hidden()  # folded behind a button
     page.get_by_role("button", name="Filters").click()
