@@ -102,12 +102,9 @@ def bulk(request):
         return redirect(back)
     data = dict(form.cleaned_data)
     action = data.pop("action")
-    params = {"assign": {"team": data["team"], "assignee": data["assignee"]},
-              "hold": {"reason": data["reason"], "note": data["note"]},
-              "resolve": {"code": data["code"], "notes": data["notes"]}}.get(action, {})
     try:
         result = workspace.incidents_bulk(by=request.user, action=action,
-                                         numbers=request.POST.getlist("incident"), **params)
+                                         numbers=request.POST.getlist("incident"), **data)
     except InvalidInput as exc:
         messages.error(request, _said(exc))
         return redirect(back)

@@ -23,7 +23,10 @@ from itsm.models import User
 
 # --- many at once (the queue's bulk bar) -----------------------------------------------------
 
-BULK_ACTIONS = ("assign", "assign_to_me", "hold", "resolve")
+# Each bulk action and the inputs its service takes (the rest of what a form sends is ignored).
+BULK_INPUTS = {"assign": ("team", "assignee"), "assign_to_me": (), "hold": ("reason", "note"),
+               "resolve": ("code", "notes")}
+BULK_ACTIONS = tuple(BULK_INPUTS)
 BULK_LIMIT = 100
 
 
@@ -33,7 +36,7 @@ class BulkResult:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (number, why)
 
 
-def incidents_bulk(*, by: User, action: str, numbers: list[str], **params) -> BulkResult:
+def incidents_bulk(*, by: User, action: str, numbers: list[str], **given) -> BulkResult:
     """Run one action on many incidents through its own service: each incident in its own
     transaction, so one refusal (someone else's team, a state that does not allow it) stops
     nothing else. The refusals come back with their reasons."""
@@ -44,6 +47,7 @@ def incidents_bulk(*, by: User, action: str, numbers: list[str], **params) -> Bu
         raise InvalidInput.field("incidents", "Select at least one incident.")
     if len(numbers) > BULK_LIMIT:
         raise InvalidInput.field("incidents", f"Select at most {BULK_LIMIT} incidents at once.")
+    params = {name: given.get(name) for name in BULK_INPUTS[action]}
     service = {"assign": incident_assign, "assign_to_me": incident_assign_to_me,
                "hold": incident_hold, "resolve": incident_resolve}[action]
     found = {i.number: i for i in incidents_visible_to(by).filter(number__in=numbers)}

@@ -197,10 +197,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         params = dict(data.validated_data)
         action_name, numbers = params.pop("action"), params.pop("incidents")
-        wanted = {"assign": ["team", "assignee"], "hold": ["reason", "note"],
-                  "resolve": ["code", "notes"]}.get(action_name, [])
         result = workspace.incidents_bulk(by=request.user, action=action_name, numbers=numbers,
-                                         **{k: params.get(k, "") for k in wanted})
+                                         **params)
         return Response({"done": [i.number for i in result.done],
                          "refused": [{"number": n, "reason": why} for n, why in result.refused]})
 
